@@ -1,0 +1,25 @@
+// Opens SQLite files with the pragmas every writer and reader of this project needs.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export type Db = Database.Database;
+
+/** A writable database in WAL mode: concurrent readers, one writer, fsync at checkpoints. */
+export function openWritable(file: string): Db {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('temp_store = MEMORY');
+  db.pragma('cache_size = -65536');
+  return db;
+}
+
+/** A read-only connection (the API, checks): it cannot change the file whatever SQL reaches it. */
+export function openReadonly(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('query_only = ON');
+  return db;
+}
