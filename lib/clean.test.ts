@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cleanAcsMargin,
+  cleanAcsNumber,
+  cleanerForHeader,
+  cleanId,
+  cleanNeighborhood,
+  isRejection,
+} from './clean.ts';
+
+describe('cleanAcsNumber (estimates)', () => {
+  it.each(['-', '**', '***', '(X)', 'N/A', 'n/a', 'null', 'NULL', '', '   ', '\t', ' ** ', ' - '])(
+    'maps the marker or empty cell %j to null, never 0',
+    (raw) => {
+      expect(cleanAcsNumber(raw)).toBeNull();
+    },
+  );
+
+  it.each([
+    ['2558', 2558],
+    ['2558.0', 2558],
+    ['2558.000', 2558],
+    ['12.', 12],
+    ['0', 0],
+    ['007', 7],
+    [' 1411 ', 1411],
+    ['\t343\r', 343],
+    ['1,234', 1234],
+    ['12,345,678', 12345678],
+    [' 1,234.0 ', 1234],
+    ['1e3', 1000],
+    ['9007199254740991', Number.MAX_SAFE_INTEGER],
+  ])('reads %j as %d', (raw, expected) => {
+    expect(cleanAcsNumber(raw)).toBe(expected);
+  });
+
+  it.each([
+    ['abc', 'not a number: "abc"'],
+    ['12a', 'not a number: "12a"'],
+    ['1 234', 'not a number: "1 234"'],
+    ['1,23', 'not a number: "1,23"'],
+    ['1234,567', 'not a number: "1234,567"'],
+    ['1,,234', 'not a number: "1,,234"'],
+    ['.5', 'not a number: ".5"'],
+    ['--', 'not a number: "--"'],
+    ['-5', 'negative count: -5'],
+    [' -5 ', 'negative count: -5'],
+    ['-5.5', 'negative count: -5.5'],
+    ['12.5', 'not an integer: 12.5'],
+    ['1,234.5', 'not an integer: 1,234.5'],
+    ['1.5e0', 'not an integer: 1.5e0'],
+    ['99999999999999999999', 'number too large: 99999999999999999999'],
+  ])('rejects %j with reason %j', (raw, reason) => {
+    expect(cleanAcsNumber(raw)).toEqual({ reason });
+  });
+
+  it('shortens a long garbage value in the reason', () => {
+    const result = cleanAcsNumber('x'.repeat(500));
+    expect(isRejection(result)).toBe(true);
+    expect(isRejection(result) && result.reason.length).toBeLessThan(70);
+  });
+});
+
+describe('cleanAcsMargin (margins of error)', () => {
+  it('keeps the real-valued margins the city aggregates publish', () => {
+    expect(cleanAcsMargin('449.773276218')).toBe(449.773276218);
+    expect(cleanAcsMargin(' 7,490,207.043 ')).toBe(7490207.043);
+    expect(cleanAcsMargin('196')).toBe(196);
+    expect(cleanAcsMargin('10.0')).toBe(10);
+  });
+
+  it('maps markers to null and rejects negatives and garbage', () => {
+    expect(cleanAcsMargin('**')).toBeNull();
+    expect(cleanAcsMargin('')).toBeNull();
+    expect(cleanAcsMargin('-3.5')).toEqual({ reason: 'negative margin: -3.5' });
+    expect(cleanAcsMargin('x')).toEqual({ reason: 'not a number: "x"' });
+  });
+
+  it('is chosen for Margin of Error columns by cleanerForHeader', () => {
+    expect(cleanerForHeader('Margin of Error; Total')).toBe(cleanAcsMargin);
+    expect(cleanerForHeader('Estimate; Total')).toBe(cleanAcsNumber);
+  });
+});
+
+describe('cleanId', () => {
+  it('reads positive integer keys', () => {
+    expect(cleanId('1')).toBe(1);
+    expect(cleanId(' 91 ')).toBe(91);
+    expect(cleanId('12.0')).toBe(12);
+  });
+
+  it.each([
+    ['', 'missing Id'],
+    ['  ', 'missing Id'],
+    ['-', 'missing Id'],
+    ['N/A', 'missing Id'],
+    ['x', 'Id not an integer: "x"'],
+    ['1.5', 'Id not an integer: "1.5"'],
+    ['-3', 'Id not an integer: "-3"'],
+    ['1,000', 'Id not an integer: "1,000"'],
+    ['0', 'Id not positive: 0'],
+  ])('rejects %j with reason %j', (raw, reason) => {
+    expect(cleanId(raw)).toEqual({ reason });
+  });
+});
+
+describe('cleanNeighborhood', () => {
+  it('trims and collapses whitespace', () => {
+    expect(cleanNeighborhood('Allegheny Center')).toBe('Allegheny Center');
+    expect(cleanNeighborhood('  Allegheny   Center\t')).toBe('Allegheny Center');
+    expect(cleanNeighborhood('Spring\tHill-City  View')).toBe('Spring Hill-City View');
+  });
+
+  it('rejects an empty name', () => {
+    expect(cleanNeighborhood('')).toEqual({ reason: 'missing Neighborhood' });
+    expect(cleanNeighborhood(' \t ')).toEqual({ reason: 'missing Neighborhood' });
+  });
+});
