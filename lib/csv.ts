@@ -1,0 +1,245 @@
+// Streaming CSV on papaparse's core parser. We drive it chunk by chunk ourselves (instead of its
+// Node Duplex) so that: reading is pull-based (`for await` gives backpressure, memory is one chunk
+// plus one partial row), every record carries its physical line number for rejects files, and an
+// over-long row (an unterminated quote swallowing the rest of the file) stops with a clear error
+// instead of growing a buffer without bound. Papa's fast path (no quote in a chunk -> plain split)
+// is what makes wide numeric files cheap.
+import { StringDecoder } from 'node:string_decoder';
+import Papa from 'papaparse';
+
+export interface CsvRecord {
+  /** Physical line of the record's first character, 1-based (line 1 is the header). */
+  line: number;
+  fields: string[];
+  /** Set when the record is malformed (bad quoting, wrong field count, too long): reject it. */
+  error?: string;
+}
+
+export interface ReadCsvOptions {
+  /**
+   * Longest accepted record, in characters. A longer complete record is yielded with `error`; a
+   * partial record that outgrows it (an unterminated quote) aborts the read with a CsvError.
+   */
+  maxRecordChars?: number;
+}
+
+export const DEFAULT_MAX_RECORD_CHARS = 1 << 20;
+
+export class CsvError extends Error {
+  override name = 'CsvError';
+}
+
+const BOM = '\ufeff';
+const NEWLINE = 10;
+const CR = '\r';
+
+function countNewlines(text: string, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function newlinesInFields(fields: string[]): number {
+  let n = 0;
+  for (const f of fields) if (f.includes('\n')) n += countNewlines(f, f.length);
+  return n;
+}
+
+function recordChars(fields: string[]): number {
+  let n = fields.length;
+  for (const f of fields) n += f.length;
+  return n;
+}
+
+function papaErrorText(error: Papa.ParseError): string {
+  return `malformed CSV (${error.code}): ${error.message}`;
+}
+
+/**
+ * Turns one parse batch into records. `terminated` is false for the file's last batch when it does
+ * not end with a newline (its last record has no line terminator).
+ */
+function toRecords(
+  result: Papa.ParseResult<string[]>,
+  consumed: string,
+  terminated: boolean,
+  firstLine: number,
+  maxRecordChars: number,
+): { records: CsvRecord[]; nextLine: number } {
+  const rows = result.data;
+  const errorsByRow = new Map<number, string>();
+  for (const e of result.errors) {
+    if (e.row !== undefined && !errorsByRow.has(e.row)) errorsByRow.set(e.row, papaErrorText(e));
+  }
+  const terminators = terminated ? rows.length : rows.length - 1;
+  // Quoted newlines make a record span several lines; only then do we scan fields to number lines.
+  const spansLines = countNewlines(consumed, consumed.length) !== terminators;
+  const checkLength = consumed.length > maxRecordChars;
+  const records: CsvRecord[] = [];
+  let line = firstLine;
+  for (let i = 0; i < rows.length; i++) {
+    const fields = rows[i] as string[];
+    const recordLine = line;
+    line += spansLines ? 1 + newlinesInFields(fields) : 1;
+    // newline is '\n' so mixed LF/CRLF files work; drop the CR an unquoted last field keeps.
+    const last = fields.length - 1;
+    const lastField = fields[last] as string;
+    if (lastField.endsWith(CR)) fields[last] = lastField.slice(0, -1);
+    if (fields.length === 1 && fields[0] === '') continue; // blank line
+    const record: CsvRecord = { line: recordLine, fields };
+    const error = errorsByRow.get(i);
+    if (error !== undefined) record.error = error;
+    else if (checkLength && recordChars(fields) > maxRecordChars) {
+      record.error = `record longer than ${maxRecordChars} characters`;
+    }
+    records.push(record);
+  }
+  return { records, nextLine: line };
+}
+
+/**
+ * Reads CSV records in batches (one per input chunk). Handles a UTF-8 BOM, LF/CRLF (even mixed),
+ * quoted commas, quotes and newlines. Blank lines are skipped. Memory: one chunk + one partial row.
+ */
+export async function* readCsvBatches(
+  input: AsyncIterable<Buffer | string>,
+  options: ReadCsvOptions = {},
+): AsyncGenerator<CsvRecord[]> {
+  const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
+  const parser = new Papa.Parser({ delimiter: ',', newline: '\n', quoteChar: '"' });
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let line = 1;
+  let atStart = true;
+
+  const parse = (text: string, final: boolean): CsvRecord[] => {
+    const result = parser.parse(text, 0, !final) as Papa.ParseResult<string[]>;
+    const cursor = final ? text.length : result.meta.cursor;
+    const consumed = final ? text : text.slice(0, cursor);
+    pending = final ? '' : text.slice(cursor);
+    if (pending.length > maxRecordChars) {
+      throw new CsvError(
+        `record at line ${line + countNewlines(consumed, consumed.length)} is longer than ${maxRecordChars} characters (unterminated quote?)`,
+      );
+    }
+    if (result.data.length === 0) return [];
+    const terminated = !final || text.charCodeAt(text.length - 1) === NEWLINE;
+    const { records, nextLine } = toRecords(result, consumed, terminated, line, maxRecordChars);
+    line = nextLine;
+    return records;
+  };
+
+  for await (const chunk of input) {
+    let text = pending + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    if (atStart && text.length > 0) {
+      if (text.startsWith(BOM)) text = text.slice(1);
+      atStart = false;
+    }
+    if (text.length === 0) continue;
+    const records = parse(text, false);
+    if (records.length > 0) yield records;
+  }
+  let rest = pending + decoder.end();
+  if (atStart && rest.startsWith(BOM)) rest = rest.slice(1);
+  if (rest.length > 0) {
+    const records = parse(rest, true);
+    if (records.length > 0) yield records;
+  }
+}
+
+/** Reads CSV records one by one; see readCsvBatches. */
+export async function* readCsvRecords(
+  input: AsyncIterable<Buffer | string>,
+  options: ReadCsvOptions = {},
+): AsyncGenerator<CsvRecord> {
+  for await (const batch of readCsvBatches(input, options)) yield* batch;
+}
+
+/**
+ * Throws a one-line CsvError naming the file and the first mismatching column. Cells are compared
+ * after trimming (stray spaces around a header are harmless); order matters.
+ */
+export function checkHeader(actual: readonly string[], expected: readonly string[], file: string): void {
+  const n = Math.max(actual.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    const got = actual[i]?.trim();
+    const want = expected[i];
+    if (got === want) continue;
+    const column = `column ${i + 1}`;
+    if (want === undefined) {
+      throw new CsvError(
+        `${file}: unexpected header ${column} ${JSON.stringify(got)} (expected ${expected.length} columns)`,
+      );
+    }
+    if (got === undefined) {
+      throw new CsvError(
+        `${file}: header is missing ${column} ${JSON.stringify(want)} (got ${actual.length} of ${expected.length} columns)`,
+      );
+    }
+    throw new CsvError(
+      `${file}: header ${column} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`,
+    );
+  }
+}
+
+/**
+ * Reads a CSV whose first record must be `expected`, yielding the data records in batches. An
+ * empty file is a CsvError; a header-only file yields nothing. A record whose field count differs
+ * from the header's gets `error` set (the caller rejects it with that reason).
+ */
+export async function* readCsvBatchesWithHeader(
+  input: AsyncIterable<Buffer | string>,
+  expected: readonly string[],
+  file: string,
+  options: ReadCsvOptions = {},
+): AsyncGenerator<CsvRecord[]> {
+  let headerSeen = false;
+  for await (const batch of readCsvBatches(input, options)) {
+    let records = batch;
+    if (!headerSeen) {
+      const header = batch[0] as CsvRecord;
+      if (header.error !== undefined)
+        throw new CsvError(`${file}: header line ${header.line}: ${header.error}`);
+      checkHeader(header.fields, expected, file);
+      headerSeen = true;
+      records = batch.slice(1);
+    }
+    for (const r of records) {
+      if (r.error === undefined && r.fields.length !== expected.length) {
+        r.error = `expected ${expected.length} fields, got ${r.fields.length}`;
+      }
+    }
+    if (records.length > 0) yield records;
+  }
+  if (!headerSeen)
+    throw new CsvError(`${file}: empty file, expected the header ${JSON.stringify(expected.join(','))}`);
+}
+
+/** Record-by-record form of readCsvBatchesWithHeader. */
+export async function* readCsvRecordsWithHeader(
+  input: AsyncIterable<Buffer | string>,
+  expected: readonly string[],
+  file: string,
+  options: ReadCsvOptions = {},
+): AsyncGenerator<CsvRecord> {
+  for await (const batch of readCsvBatchesWithHeader(input, expected, file, options)) yield* batch;
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One RFC 4180 cell: quoted only when it holds a comma, quote or line break; null is empty. */
+export function formatCsvField(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** One CSV line, terminated by '\n' (RFC 4180 quoting; null and undefined become empty cells). */
+export function formatCsvLine(values: readonly (string | number | null | undefined)[]): string {
+  let line = '';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) line += ',';
+    line += formatCsvField(values[i]);
+  }
+  return `${line}\n`;
+}
