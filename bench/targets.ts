@@ -1,0 +1,83 @@
+// The quality bars of SPEC section 9 and their evaluation against a measured row. Pure.
+
+export type Target =
+  /** Absolute throughput floor, e.g. consumer >= 100k msg/s. */
+  | { kind: 'minRate'; perSecond: number }
+  /** Our throughput / anchor throughput must be at least `ratio` (producer >= 50% of perf-test). */
+  | { kind: 'minThroughputRatio'; ratio: number }
+  /** Our time / anchor time must be at most `ratio` (transform, cube <= 2x DuckDB). */
+  | { kind: 'maxTimeRatio'; ratio: number }
+  /** HTTP load: requests/s floor and p99 latency ceiling. */
+  | { kind: 'http'; minRequestsPerSecond: number; maxP99Ms: number };
+
+export interface Measured {
+  rowsPerSecond: number;
+  seconds: number;
+  anchorRowsPerSecond?: number;
+  anchorSeconds?: number;
+  p99Ms?: number;
+}
+
+export interface Verdict {
+  pass: boolean;
+  /** The measured value compared with the bar, e.g. "62% of anchor (>= 50%)". */
+  detail: string;
+}
+
+export const SPEC_TARGETS = {
+  producer: { kind: 'minThroughputRatio', ratio: 0.5 },
+  consumer: { kind: 'minRate', perSecond: 100_000 },
+  transform: { kind: 'maxTimeRatio', ratio: 2 },
+  computeCube: { kind: 'maxTimeRatio', ratio: 2 },
+  api: { kind: 'http', minRequestsPerSecond: 15_000, maxP99Ms: 10 },
+} as const satisfies Record<string, Target>;
+
+/** Throughput ratio ours/anchor (1 = as fast as the anchor); undefined without an anchor. */
+export function throughputRatio(m: Measured): number | undefined {
+  return m.anchorRowsPerSecond ? m.rowsPerSecond / m.anchorRowsPerSecond : undefined;
+}
+
+/** Time ratio ours/anchor (2 = twice as slow as the anchor); undefined without an anchor. */
+export function timeRatio(m: Measured): number | undefined {
+  return m.anchorSeconds ? m.seconds / m.anchorSeconds : undefined;
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export function describeTarget(t: Target): string {
+  switch (t.kind) {
+    case 'minRate':
+      return `>= ${int(t.perSecond)}/s`;
+    case 'minThroughputRatio':
+      return `>= ${Math.round(t.ratio * 100)}% of anchor`;
+    case 'maxTimeRatio':
+      return `<= ${t.ratio}x anchor time`;
+    case 'http':
+      return `>= ${int(t.minRequestsPerSecond)} req/s, p99 <= ${t.maxP99Ms} ms`;
+  }
+}
+
+export function evaluate(target: Target, m: Measured): Verdict {
+  switch (target.kind) {
+    case 'minRate':
+      return {
+        pass: m.rowsPerSecond >= target.perSecond,
+        detail: `${int(m.rowsPerSecond)}/s (${describeTarget(target)})`,
+      };
+    case 'minThroughputRatio': {
+      const r = throughputRatio(m);
+      if (r === undefined) return { pass: false, detail: 'no anchor measured' };
+      return { pass: r >= target.ratio, detail: `${Math.round(r * 100)}% of anchor (${describeTarget(target)})` };
+    }
+    case 'maxTimeRatio': {
+      const r = timeRatio(m);
+      if (r === undefined) return { pass: false, detail: 'no anchor measured' };
+      return { pass: r <= target.ratio, detail: `${r.toFixed(2)}x anchor time (${describeTarget(target)})` };
+    }
+    case 'http': {
+      if (m.p99Ms === undefined) return { pass: false, detail: 'no latency measured' };
+      const pass = m.rowsPerSecond >= target.minRequestsPerSecond && m.p99Ms <= target.maxP99Ms;
+      return { pass, detail: `${int(m.rowsPerSecond)} req/s, p99 ${m.p99Ms} ms (${describeTarget(target)})` };
+    }
+  }
+}
