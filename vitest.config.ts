@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{lib,tasks,api,scripts,test}/**/*.test.ts'],
+          include: ['{lib,tasks,api,scripts,test,bench}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**', 'var/**'],
           testTimeout: 20_000,
         },
@@ -16,7 +16,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{lib,tasks,api,scripts,test}/**/*.int.test.ts'],
+          include: ['{lib,tasks,api,scripts,test,bench}/**/*.int.test.ts'],
           exclude: ['node_modules/**', 'var/**'],
           globalSetup: ['test/setup/stack.ts'],
           testTimeout: 300_000,
