@@ -41,6 +41,18 @@ const col = (name: string, type: SqlType, nullable: boolean, description: string
   description,
 });
 
+// Every cube row says how many neighborhoods it covers and how many of them had an unknown input and
+// were left out of its sums (roll-ups sum complete members only; see tasks/compute-cube/cube-math.ts).
+const MEMBER_MEASURES: readonly CubeColumn[] = [
+  col('neighborhoods', 'INTEGER', false, 'Number of neighborhoods in the row'),
+  col(
+    'unknown_neighborhoods',
+    'INTEGER',
+    false,
+    'Neighborhoods of the row with an unknown input, left out of its sums (never counted as 0)',
+  ),
+];
+
 const COMMON_DIMENSIONS: readonly CubeColumn[] = [
   col('date', 'TEXT', false, 'Logical date of the pipeline run (YYYY-MM-DD)'),
   col('grain', 'TEXT', false, 'Roll-up level: neighborhood, income_bracket or city'),
@@ -75,6 +87,7 @@ export const CUBES: Readonly<Record<CubeName, CubeDefinition>> = {
       col('both', 'INTEGER', true, 'People with both private and public coverage'),
       col('uninsured', 'INTEGER', true, 'People with no health-insurance coverage'),
       col('uninsured_rate', 'REAL', true, 'uninsured / total; NULL when total is 0 or unknown'),
+      ...MEMBER_MEASURES,
     ],
   },
   income: {
@@ -91,7 +104,7 @@ export const CUBES: Readonly<Record<CubeName, CubeDefinition>> = {
         true,
         'aggregate_income / population; NULL when either is unknown or population is 0',
       ),
-      col('neighborhoods', 'INTEGER', false, 'Number of neighborhoods in the row'),
+      ...MEMBER_MEASURES,
     ],
   },
   self_employment: {
@@ -109,6 +122,7 @@ export const CUBES: Readonly<Record<CubeName, CubeDefinition>> = {
         true,
         'with_self_employment_income / households; NULL when households is 0 or unknown',
       ),
+      ...MEMBER_MEASURES,
     ],
   },
 };
@@ -131,3 +145,10 @@ export function createTableSql(cube: CubeDefinition): string {
 
 /** Row type of a cube as the API and tests see it. */
 export type CubeRow = Record<string, string | number | null>;
+
+/** One row per compute-cube run (history kept across dates and re-runs): when, from what, how much. */
+export const CUBE_RUNS_TABLE = 'cube_runs';
+export const CUBE_RUNS_DDL = `CREATE TABLE IF NOT EXISTS "cube_runs" (
+  "run_id" TEXT NOT NULL PRIMARY KEY, "date" TEXT NOT NULL, "built_at" TEXT NOT NULL,
+  "rows_in" INTEGER NOT NULL, "neighborhoods" INTEGER NOT NULL, "unknown_income" INTEGER NOT NULL,
+  "rows_out" INTEGER NOT NULL, "duration_ms" INTEGER NOT NULL, "source" TEXT NOT NULL)`;
