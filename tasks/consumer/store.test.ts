@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventStore, type StoredEvent } from './store.ts';
+
+let dir: string;
+let store: EventStore;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-store-'));
+  store = new EventStore(path.join(dir, 'base_de_donnees.db'));
+});
+afterEach(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const ev = (eventId: string, id: number, loop: number, partition: number, offset: number, date = '2026-11-28'): StoredEvent => ({
+  eventId,
+  date,
+  loop,
+  id,
+  neighborhood: `N${id}`,
+  populationEstimateTotal: 100 * id,
+  populationMarginOfErrorTotal: 1.25,
+  producedAt: '2026-11-28T00:00:00.000Z',
+  partition,
+  offset,
+});
+
+async function* batches(rows: string[][]) {
+  yield rows;
+}
+
+const commit = (expectedOffset: number | null, nextOffset: number, events: StoredEvent[], partition = 0) =>
+  store.commitBatchWithOffsets({ groupId: 'g', topic: 't', partition, expectedOffset, nextOffset, events, deadLetters: [] });
+
+describe('EventStore offsets (compare-and-set)', () => {
+  it('stores rows and the next offset together', () => {
+    expect(commit(null, 2, [ev('a', 1, 1, 0, 0), ev('b', 2, 1, 0, 1)])).toEqual({ committed: true, inserted: 2, duplicates: 0 });
+    expect(store.storedOffset('g', 't', 0)).toBe(2);
+    expect(store.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(2);
+  });
+
+  it('refuses a stale batch and writes none of its rows', () => {
+    commit(null, 2, [ev('a', 1, 1, 0, 0), ev('b', 2, 1, 0, 1)]);
+    // Another member moved the partition to 5; a batch computed from position 2 is stale.
+    commit(2, 5, [ev('c', 3, 1, 0, 2), ev('d', 4, 1, 0, 3), ev('e', 5, 1, 0, 4)]);
+    const stale = commit(2, 4, [ev('c2', 3, 1, 0, 2), ev('d2', 4, 1, 0, 3)]);
+    expect(stale).toEqual({ committed: false, storedOffset: 5 });
+    expect(store.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(5);
+    expect(store.storedOffset('g', 't', 0)).toBe(5);
+  });
+
+  it('refuses a first commit when another member already created the offset row', () => {
+    commit(null, 3, [ev('a', 1, 1, 0, 2)]);
+    expect(commit(null, 3, [ev('a2', 1, 1, 0, 2)])).toEqual({ committed: false, storedOffset: 3 });
+  });
+
+  it('keeps offsets per partition', () => {
+    commit(null, 1, [ev('a', 1, 1, 0, 0)], 0);
+    commit(null, 7, [ev('b', 2, 1, 1, 6)], 1);
+    expect(store.storedOffsets('g', 't')).toEqual(new Map([[0, 1], [1, 7]]));
+  });
+
+  it('stores a duplicated event id once', () => {
+    expect(commit(null, 2, [ev('a', 1, 1, 0, 0), ev('a', 1, 1, 0, 1)])).toEqual({ committed: true, inserted: 1, duplicates: 1 });
+  });
+
+  it('records dead letters in the batch transaction', () => {
+    store.commitBatchWithOffsets({
+      groupId: 'g',
+      topic: 't',
+      partition: 0,
+      expectedOffset: null,
+      nextOffset: 1,
+      events: [],
+      deadLetters: [{ partition: 0, offset: 0, reason: 'invalid_json', detail: 'x' }],
+    });
+    expect(store.db.prepare('SELECT reason FROM dead_letters').pluck().all()).toEqual(['invalid_json']);
+  });
+});
+
+describe('latest_events', () => {
+  const latest = () =>
+    store.db.prepare('SELECT id, event_id FROM latest_events ORDER BY id').all() as { id: number; event_id: string }[];
+
+  it('keeps per date x id the highest loop, then the highest offset, whatever the arrival order', () => {
+    commit(null, 10, [ev('l2', 1, 2, 0, 5), ev('l1', 1, 1, 0, 9), ev('x1', 2, 1, 0, 3), ev('x1b', 2, 1, 0, 4)]);
+    commit(10, 11, [ev('l1late', 1, 1, 0, 10)]);
+    expect(latest()).toEqual([
+      { id: 1, event_id: 'l2' },
+      { id: 2, event_id: 'x1b' },
+    ]);
+  });
+
+  it('keeps dates apart', () => {
+    commit(null, 2, [ev('d1', 1, 3, 0, 0, '2026-11-27'), ev('d2', 1, 1, 0, 1, '2026-11-28')]);
+    expect(store.db.prepare('SELECT date, event_id FROM latest_events ORDER BY date').all()).toEqual([
+      { date: '2026-11-27', event_id: 'd1' },
+      { date: '2026-11-28', event_id: 'd2' },
+    ]);
+  });
+});
+
+describe('joined attributes and the views (enrichment join)', () => {
+  it('joins each event with its row of all_data_joined for its date', async () => {
+    const n = await store.loadJoinedAttributes(
+      '2026-11-28',
+      batches([
+        ['id', 'neighborhood', 'income_estimate_total', 'income_margin_of_error_total'],
+        ['1', 'N1', '39947000', '6437773.5'],
+        ['2', 'N2', '', '10'],
+      ]),
+      'test',
+    );
+    expect(n).toBe(2);
+    expect(store.joinedIds('2026-11-28')).toEqual(new Set([1, 2]));
+    commit(null, 3, [ev('a', 1, 1, 0, 0), ev('b', 2, 1, 0, 1), ev('b2', 2, 2, 0, 2)]);
+    const rows = store.db.prepare('SELECT * FROM donnees_formatees ORDER BY kafka_offset').all();
+    expect(rows[0]).toEqual({
+      event_id: 'a',
+      date: '2026-11-28',
+      loop: 1,
+      id: 1,
+      neighborhood: 'N1',
+      population_estimate_total: 100,
+      population_margin_of_error_total: 1.25,
+      kafka_partition: 0,
+      kafka_offset: 0,
+      income_estimate_total: 39947000,
+      income_margin_of_error_total: 6437773.5,
+    });
+    expect(rows[1]).toMatchObject({ id: 2, income_estimate_total: null, income_margin_of_error_total: 10 });
+    const latest = store.db.prepare('SELECT event_id FROM donnees_formatees_latest ORDER BY id').pluck().all();
+    expect(latest).toEqual(['a', 'b2']);
+  });
+
+  it('replaces a date on reload and keeps other dates', async () => {
+    const header = ['id', 'neighborhood', 'income_estimate_total'];
+    await store.loadJoinedAttributes('2026-11-27', batches([header, ['1', 'N1', '5']]), 'test');
+    await store.loadJoinedAttributes('2026-11-28', batches([header, ['1', 'N1', '6'], ['2', 'N2', '7']]), 'test');
+    await store.loadJoinedAttributes('2026-11-28', batches([header, ['3', 'N3', '8']]), 'test');
+    expect(store.joinedIds('2026-11-27')).toEqual(new Set([1]));
+    expect(store.joinedIds('2026-11-28')).toEqual(new Set([3]));
+    expect(store.hasJoinedLoad('2026-11-28')).toBe(true);
+  });
+
+  it('refuses a column name that is not a safe identifier', async () => {
+    await expect(
+      store.loadJoinedAttributes('2026-11-28', batches([['id', 'x"; DROP TABLE events; --']]), 'test'),
+    ).rejects.toThrow(/identifier/);
+  });
+});
