@@ -1,0 +1,189 @@
+// Writes cube_analytics.db atomically: a new file is built beside the current one (other dates'
+// rows copied from it, this date's rows added), made durable, then renamed over it. A reader holding
+// the old file keeps a consistent snapshot; a new reader sees the complete new file; a crash at any
+// point leaves the old file untouched (at worst a stray *.tmp-* file, removed by the next run).
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  CUBES,
+  CUBE_NAMES,
+  CUBE_RUNS_DDL,
+  CUBE_RUNS_TABLE,
+  columnsOf,
+  createTableSql,
+  type CubeName,
+} from '../../lib/cubes.ts';
+import type { CubeRows } from './cube-math.ts';
+
+export interface CubeRun {
+  runId: string;
+  date: string;
+  builtAt: string;
+  rowsIn: number;
+  neighborhoods: number;
+  unknownIncome: number;
+  durationMs: number;
+  source: string;
+}
+
+export interface WriteResult {
+  rowsOut: number;
+  rowsKept: number;
+  bytes: number;
+}
+
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+function tableColumns(db: Database.Database, schema: string, table: string): string[] {
+  return (db.prepare(`SELECT name FROM ${schema}.pragma_table_info(?)`).all(table) as { name: string }[]).map(
+    (r) => r.name,
+  );
+}
+
+function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Removes build files of earlier runs that died before their rename. */
+function removeStaleTemps(cubeDbPath: string): void {
+  const dir = path.dirname(cubeDbPath);
+  const prefix = `${path.basename(cubeDbPath)}.tmp-`;
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (pid === process.pid || !isAlive(pid)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Replaces the rows of `run.date` in cube_analytics.db with `rows`, keeping every other date.
+ * One writer at a time (the DAG runs one active run): two concurrent runs would each copy the old
+ * file and the last rename would win.
+ */
+export function writeCubeDb(cubeDbPath: string, rows: CubeRows, run: CubeRun): WriteResult {
+  fs.mkdirSync(path.dirname(cubeDbPath), { recursive: true });
+  removeStaleTemps(cubeDbPath);
+  const tmp = `${cubeDbPath}.tmp-${process.pid}-${Date.now()}`;
+  const db = new Database(tmp);
+  let rowsKept = 0;
+  let rowsOut = 0;
+  try {
+    // The file only becomes visible after fsync + rename, so the build itself needs no journal.
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -131072');
+    for (const name of CUBE_NAMES) db.exec(createTableSql(CUBES[name]));
+    db.exec(CUBE_RUNS_DDL);
+
+    const hasOld = fs.existsSync(cubeDbPath);
+    if (hasOld) db.prepare('ATTACH DATABASE ? AS prev').run(cubeDbPath);
+    db.transaction(() => {
+      if (hasOld) rowsKept = copyOtherDates(db, run.date);
+      for (const name of CUBE_NAMES) rowsOut += insertRows(db, name, rows[name]);
+      db.prepare(
+        `INSERT INTO ${CUBE_RUNS_TABLE} (run_id, date, built_at, rows_in, neighborhoods, unknown_income, rows_out, duration_ms, source)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        run.runId,
+        run.date,
+        run.builtAt,
+        run.rowsIn,
+        run.neighborhoods,
+        run.unknownIncome,
+        rowsOut,
+        run.durationMs,
+        run.source,
+      );
+    })();
+    if (hasOld) db.exec('DETACH DATABASE prev');
+    for (const name of CUBE_NAMES) {
+      const table = CUBES[name].table;
+      // The API filters by date and grain, then by neighborhood.
+      db.exec(
+        `CREATE INDEX IF NOT EXISTS ${quote(`${table}_date_grain`)} ON ${quote(table)} (date, grain, neighborhood)`,
+      );
+    }
+    db.exec('ANALYZE');
+    db.pragma('journal_mode = DELETE');
+    db.close();
+    fsyncFile(tmp);
+    const bytes = fs.statSync(tmp).size;
+    fs.renameSync(tmp, cubeDbPath);
+    fsyncDir(path.dirname(cubeDbPath));
+    return { rowsOut, rowsKept, bytes };
+  } catch (err) {
+    if (db.open) db.close();
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    fsyncFile(dir);
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename is still atomic.
+  }
+}
+
+/** Copies every other date's rows from the current file; columns added to the catalogue since stay NULL. */
+function copyOtherDates(db: Database.Database, date: string): number {
+  let copied = 0;
+  const tables = [...CUBE_NAMES.map((n) => CUBES[n].table)];
+  for (const table of tables) {
+    const old = new Set(tableColumns(db, 'prev', table));
+    if (old.size === 0) continue;
+    const cols = tableColumns(db, 'main', table)
+      .filter((c) => old.has(c))
+      .map(quote)
+      .join(', ');
+    copied += db
+      .prepare(
+        `INSERT INTO main.${quote(table)} (${cols}) SELECT ${cols} FROM prev.${quote(table)} WHERE date <> ?`,
+      )
+      .run(date).changes;
+  }
+  const oldRuns = new Set(tableColumns(db, 'prev', CUBE_RUNS_TABLE));
+  if (oldRuns.size > 0) {
+    const cols = tableColumns(db, 'main', CUBE_RUNS_TABLE)
+      .filter((c) => oldRuns.has(c))
+      .map(quote)
+      .join(', ');
+    db.exec(
+      `INSERT OR IGNORE INTO main.${CUBE_RUNS_TABLE} (${cols}) SELECT ${cols} FROM prev.${CUBE_RUNS_TABLE}`,
+    );
+  }
+  return copied;
+}
+
+function insertRows(db: Database.Database, name: CubeName, rows: readonly Record<string, unknown>[]): number {
+  const cube = CUBES[name];
+  const cols = columnsOf(cube).map((c) => c.name);
+  const insert = db.prepare(
+    `INSERT INTO ${quote(cube.table)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+  );
+  const values = new Array<unknown>(cols.length);
+  for (const row of rows) {
+    for (let i = 0; i < cols.length; i++) values[i] = row[cols[i]!] ?? null;
+    insert.run(values);
+  }
+  return rows.length;
+}

@@ -1,0 +1,120 @@
+// The three output files of a run: all_data_joined.csv, rejects.csv, columns.json. Formatting is
+// on the hot path (one line per joined row, ~140 cells), hence the hand-written loop.
+import type { Writable } from 'node:stream';
+import { formatCsvField, formatCsvLine } from '../../lib/csv.ts';
+import { KEY_COLUMNS, SOURCES, columnMapping } from '../../lib/sources.ts';
+import type { Cell, Reject } from './clean-source.ts';
+import { ATTRIBUTE_SOURCES, joinedColumns, type JoinedRow } from './join.ts';
+
+export const REJECTS_HEADER = ['source', 'line', 'id', 'reason', 'raw'] as const;
+
+export function joinedHeaderLine(): string {
+  return formatCsvLine(joinedColumns());
+}
+
+export function rejectsHeaderLine(): string {
+  return formatCsvLine(REJECTS_HEADER);
+}
+
+function appendCells(line: string, values: readonly Cell[]): string {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    line += v === null ? ',' : `,${v}`;
+  }
+  return line;
+}
+
+/** One line of all_data_joined.csv; NULL is an empty cell. */
+export function formatJoinedRow(row: JoinedRow): string {
+  let line = `${row.id},${formatCsvField(row.neighborhood)}`;
+  line = appendCells(line, row.income);
+  line = appendCells(line, row.health);
+  line = appendCells(line, row.selfEmployment);
+  return `${line}\n`;
+}
+
+export function formatReject(r: Reject): string {
+  return formatCsvLine([r.source, r.line, r.id, r.reason, r.raw]);
+}
+
+/** columns.json: original header -> column, per source, so nothing of the original is lost. */
+export function columnsManifest(): object {
+  return {
+    description: 'Original ACS header -> column of all_data_joined.csv, per source (NULL is an empty cell)',
+    keys: { [KEY_COLUMNS[1]]: 'id', [KEY_COLUMNS[0]]: 'neighborhood' },
+    sources: Object.fromEntries(
+      ATTRIBUTE_SOURCES.map((s) => [s, { file: SOURCES[s].file, columns: columnMapping(SOURCES[s]) }]),
+    ),
+    columns: joinedColumns(),
+  };
+}
+
+/**
+ * Groups small lines into ~256 KiB writes to one or more streams (the dated file and the latest
+ * copy get the same bytes). `drain()` resolves when every stream has room again.
+ */
+export class LineWriter {
+  private buffer: string[] = [];
+  private size = 0;
+  private pending: Promise<void>[] = [];
+  bytes = 0;
+
+  constructor(
+    private readonly targets: readonly Writable[],
+    private readonly chunkChars = 256 * 1024,
+  ) {}
+
+  write(line: string): void {
+    this.buffer.push(line);
+    this.size += line.length;
+    if (this.size >= this.chunkChars) this.flush();
+  }
+
+  flush(): void {
+    if (this.buffer.length === 0) return;
+    const chunk = Buffer.from(this.buffer.join(''), 'utf8');
+    this.buffer = [];
+    this.size = 0;
+    this.bytes += chunk.length;
+    for (const target of this.targets) {
+      if (!target.write(chunk)) this.pending.push(waitForDrain(target));
+    }
+  }
+
+  drain(): Promise<void> | undefined {
+    if (this.pending.length === 0) return undefined;
+    const all = Promise.all(this.pending).then(() => undefined);
+    this.pending = [];
+    return all;
+  }
+
+  async end(): Promise<void> {
+    this.flush();
+    await this.drain();
+    for (const target of this.targets) target.end();
+  }
+}
+
+function waitForDrain(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      reject(err);
+    };
+    // A destroyed stream never drains: fail instead of hanging.
+    const onClose = () => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      reject(new Error('output stream closed before it drained'));
+    };
+    stream.once('drain', onDrain);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+  });
+}
