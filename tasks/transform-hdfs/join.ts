@@ -79,6 +79,17 @@ export function joinedColumns(): string[] {
   return ['id', 'neighborhood', ...ATTRIBUTE_SOURCES.flatMap((s) => cleaners[s].columns)];
 }
 
+/**
+ * A source with a header and no data row is unusable, not "zero neighborhoods": an inner join would
+ * turn it into an empty output replacing yesterday's, so the run stops instead.
+ */
+export class EmptySourceError extends Error {
+  override name = 'EmptySourceError';
+  constructor(file: string) {
+    super(`${file}: header only, no data rows`);
+  }
+}
+
 export async function cleanAndJoin(
   inputs: Record<AttributeSource, RecordBatches>,
   sink: JoinSink,
@@ -118,6 +129,9 @@ export async function cleanAndJoin(
   };
   // The two build sides are read concurrently: both are network-bound reads of small files.
   const [income, selfEmployment] = await Promise.all([build('income'), build('self_employment')]);
+  for (const source of ['income', 'self_employment'] as const) {
+    if (stats.rowsIn[source] === 0) throw new EmptySourceError(SOURCES[source].file);
+  }
 
   const probe = cleaners.health_insurance;
   // Id -> line of its first occurrence on the streamed side: detects and explains duplicates.
@@ -178,6 +192,8 @@ export async function cleanAndJoin(
     const wait = sink.drain();
     if (wait) await wait;
   }
+
+  if (stats.rowsIn.health_insurance === 0) throw new EmptySourceError(SOURCES.health_insurance.file);
 
   // Build-side rows the probe never reached: their Id has no clean health-insurance row.
   for (const [source, map] of [

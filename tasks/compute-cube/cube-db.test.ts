@@ -1,0 +1,97 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CUBES } from '../../lib/cubes.ts';
+import { buildCubes, type NeighborhoodFacts } from './cube-math.ts';
+import { writeCubeDb, type CubeRun } from './cube-db.ts';
+
+const counts = (v: number) => ({ total: 4 * v, private: v, public: v, both: v, uninsured: v });
+function facts(n: number, scale: number): NeighborhoodFacts[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: i + 1,
+    neighborhood: `N${i + 1}`,
+    population: 100 * scale,
+    aggregateIncome: 1000 * (i + 1) * scale,
+    health: {
+      under_18: counts(scale),
+      '18_34': counts(scale),
+      '35_64': counts(scale),
+      '65_plus': counts(scale),
+    },
+    households: 10,
+    withSelfEmploymentIncome: 1,
+    withoutSelfEmploymentIncome: 9,
+  }));
+}
+const run = (date: string): CubeRun => ({
+  runId: `${date}-${Math.random()}`,
+  date,
+  builtAt: new Date().toISOString(),
+  rowsIn: 5,
+  neighborhoods: 5,
+  unknownIncome: 0,
+  durationMs: 1,
+  source: 'test',
+});
+
+function tmpDb(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cube-db-')), 'cube_analytics.db');
+}
+
+function populationByDate(file: string): Record<string, number> {
+  const db = new Database(file, { readonly: true });
+  const rows = db
+    .prepare(`SELECT date, population FROM ${CUBES.income.table} WHERE grain = 'city' ORDER BY date`)
+    .all() as { date: string; population: number }[];
+  db.close();
+  return Object.fromEntries(rows.map((r) => [r.date, r.population]));
+}
+
+describe('writeCubeDb', () => {
+  it('creates the catalogue tables and replaces only the re-run date', () => {
+    const file = tmpDb();
+    writeCubeDb(file, buildCubes('2026-01-01', facts(5, 1)), run('2026-01-01'));
+    writeCubeDb(file, buildCubes('2026-01-02', facts(5, 2)), run('2026-01-02'));
+    expect(populationByDate(file)).toEqual({ '2026-01-01': 500, '2026-01-02': 1000 });
+
+    const again = writeCubeDb(file, buildCubes('2026-01-01', facts(5, 3)), run('2026-01-01'));
+    expect(populationByDate(file)).toEqual({ '2026-01-01': 1500, '2026-01-02': 1000 });
+    // 5 neighborhoods + 5 brackets + city, times (income + self-employment + 4 age groups).
+    expect(again).toMatchObject({ rowsOut: 11 * 6, rowsKept: 11 * 6 });
+
+    const db = new Database(file, { readonly: true });
+    expect(
+      db.prepare(`SELECT count(*) AS n FROM ${CUBES.health_insurance.table} WHERE date = '2026-01-01'`).get(),
+    ).toEqual({ n: 44 });
+    expect(db.prepare('SELECT date FROM cube_runs ORDER BY built_at').all()).toHaveLength(3);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
+    db.close();
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['cube_analytics.db']);
+  });
+
+  it('leaves the current file untouched when a build fails', () => {
+    const file = tmpDb();
+    writeCubeDb(file, buildCubes('2026-01-01', facts(5, 1)), run('2026-01-01'));
+    const before = fs.readFileSync(file);
+    const broken = buildCubes('2026-01-02', facts(5, 2));
+    broken.income[0]!.neighborhoods = null; // NOT NULL column: the insert fails mid-build
+    expect(() => writeCubeDb(file, broken, run('2026-01-02'))).toThrow(/NOT NULL/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['cube_analytics.db']);
+  });
+
+  it('keeps a reader of the old file on a consistent snapshot across the swap', () => {
+    const file = tmpDb();
+    writeCubeDb(file, buildCubes('2026-01-01', facts(5, 1)), run('2026-01-01'));
+    const reader = new Database(file, { readonly: true });
+    const count = () =>
+      (reader.prepare(`SELECT count(*) AS n FROM ${CUBES.income.table}`).get() as { n: number }).n;
+    expect(count()).toBe(11);
+    writeCubeDb(file, buildCubes('2026-01-02', facts(5, 2)), run('2026-01-02'));
+    expect(count()).toBe(11); // still the old inode
+    reader.close();
+    expect(Object.keys(populationByDate(file))).toEqual(['2026-01-01', '2026-01-02']);
+  });
+});
