@@ -1,0 +1,65 @@
+// The DuckDB anchor of transform_hdfs, as SQL built from lib/sources.ts: read the three attribute
+// CSVs as text, clean every cell (ACS markers and empty -> NULL, `1,234` and `2558.0` -> integers,
+// unreadable cell -> NULL, as the task does), reject rows whose Id is missing or not a positive
+// integer and rows whose Id repeats within a source, inner-join on Id, write one CSV with the
+// contract's header. Pure: returns statements, runs nothing.
+import { KEY_COLUMNS, SOURCES, columnMapping, type SourceName } from '../../lib/sources.ts';
+
+/** The sources joined into all_data_joined.csv, in contract order. */
+export const JOINED_SOURCES: readonly SourceName[] = ['income', 'health_insurance', 'self_employment'];
+
+const WS = `' \t\r\n'`;
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** Macros shared by every cleaned column. */
+export const CLEANING_MACROS: readonly string[] = [
+  // Markers (`-`, `**`, `N/A`, `(X)`, empty) and garbage are not numbers: TRY_CAST makes them NULL.
+  `CREATE OR REPLACE MACRO acs_real(s) AS TRY_CAST(replace(trim(s, ${WS}), ',', '') AS DOUBLE)`,
+  `CREATE OR REPLACE MACRO acs_count(s) AS (CASE WHEN acs_real(s) >= 0 AND acs_real(s) = floor(acs_real(s)) AND acs_real(s) <= 9007199254740991 THEN CAST(acs_real(s) AS BIGINT) END)`,
+  `CREATE OR REPLACE MACRO acs_margin(s) AS (CASE WHEN acs_real(s) >= 0 THEN acs_real(s) END)`,
+  `CREATE OR REPLACE MACRO acs_id(s) AS (CASE WHEN regexp_full_match(trim(s, ${WS}), '[0-9]+(\\.0*)?') AND TRY_CAST(trim(s, ${WS}) AS DOUBLE) > 0 THEN CAST(TRY_CAST(trim(s, ${WS}) AS DOUBLE) AS BIGINT) END)`,
+];
+
+/** Reads one source file as text and cleans it into table `clean_<source>` (+ rejects rows). */
+export function cleanSourceSql(source: SourceName, file: string): string[] {
+  const schema = SOURCES[source];
+  const raw = `raw_${source}`;
+  const cells = columnMapping(schema).map(({ header, column }) => {
+    const fn = header.startsWith('Margin of Error;') ? 'acs_margin' : 'acs_count';
+    return `${fn}(${quoteIdent(header)}) AS ${quoteIdent(column)}`;
+  });
+  const [neighborhood, id] = KEY_COLUMNS.map(quoteIdent);
+  return [
+    `CREATE OR REPLACE TEMP TABLE ${raw} AS SELECT *, acs_id(${id}) AS __id FROM read_csv(${quoteLiteral(file)}, header = true, all_varchar = true, quote = '"', escape = '"')`,
+    `INSERT INTO rejects SELECT ${quoteLiteral(source)}, ${id}, 'bad_key' FROM ${raw} WHERE __id IS NULL`,
+    `INSERT INTO rejects SELECT ${quoteLiteral(source)}, ${id}, 'duplicate_key' FROM ${raw} WHERE __id IN (SELECT __id FROM ${raw} WHERE __id IS NOT NULL GROUP BY __id HAVING count(*) > 1)`,
+    `CREATE OR REPLACE TEMP TABLE clean_${source} AS SELECT __id AS id, regexp_replace(trim(${neighborhood}, ${WS}), '\\s+', ' ', 'g') AS neighborhood, ${cells.join(', ')} FROM ${raw} WHERE __id IS NOT NULL AND __id NOT IN (SELECT __id FROM ${raw} WHERE __id IS NOT NULL GROUP BY __id HAVING count(*) > 1)`,
+    `DROP TABLE ${raw}`,
+  ];
+}
+
+/** The joined SELECT: id, neighborhood, then every source's columns in schema order. */
+export function joinedSelectSql(): string {
+  const [first, ...rest] = JOINED_SOURCES;
+  const columns = JOINED_SOURCES.flatMap((s) => columnMapping(SOURCES[s]).map((m) => `${s}.${quoteIdent(m.column)}`));
+  const joins = rest.map((s) => `JOIN clean_${s} AS ${s} ON ${s}.id = ${first}.id`).join(' ');
+  return `SELECT ${first}.id AS id, ${first}.neighborhood AS neighborhood, ${columns.join(', ')} FROM clean_${first} AS ${first} ${joins} ORDER BY id`;
+}
+
+/** Every statement of the anchor, in order: macros, cleaning, join written to `outFile`. */
+export function transformAnchorSql(inputs: Record<SourceName, string>, outFile: string, rejectsFile: string): string[] {
+  return [
+    ...CLEANING_MACROS,
+    `CREATE OR REPLACE TEMP TABLE rejects (source VARCHAR, id VARCHAR, reason VARCHAR)`,
+    ...JOINED_SOURCES.flatMap((s) => cleanSourceSql(s, inputs[s])),
+    `COPY (${joinedSelectSql()}) TO ${quoteLiteral(outFile)} (HEADER, DELIMITER ',')`,
+    `COPY rejects TO ${quoteLiteral(rejectsFile)} (HEADER, DELIMITER ',')`,
+  ];
+}
