@@ -1,0 +1,143 @@
+// Runs one endpoint's query against a cube snapshot. SQL text is assembled only from catalogue
+// names (checked against an identifier pattern as a second guard) and the shape of the request
+// (which filters, which sort); every value a client sent is a bound parameter.
+import type { CubeRow } from '../lib/cubes.ts';
+import { foldAscii, type CubeSnapshot } from './cube-store.ts';
+import type { CubeEndpoint } from './endpoints.ts';
+import { notFound } from './http-error.ts';
+import type { ValidatedRequest } from './request-validation.ts';
+
+export interface QueryResult {
+  rows: Record<string, unknown>[];
+  meta: {
+    date: string | null;
+    count: number;
+    total: number;
+    limit: number;
+    offset: number;
+    sort: string;
+    filters: Record<string, string | number>;
+  };
+}
+
+const IDENTIFIER_RE = /^[a-z_][a-z0-9_]*$/;
+
+function ident(name: string): string {
+  if (!IDENTIFIER_RE.test(name)) throw new Error(`refusing SQL identifier ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}
+
+/** Builds a response row from a result row whose keys are the columns (nesting dotted field names). */
+function toRow(endpoint: CubeEndpoint, row: CubeRow): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of endpoint.fields) {
+    const value = row[f.column.name] ?? null;
+    const dot = f.name.indexOf('.');
+    if (dot === -1) {
+      out[f.name] = value;
+    } else {
+      const group = f.name.slice(0, dot);
+      ((out[group] ??= {}) as Record<string, unknown>)[f.name.slice(dot + 1)] = value;
+    }
+  }
+  return out;
+}
+
+export function runCubeQuery(
+  snapshot: CubeSnapshot,
+  endpoint: CubeEndpoint,
+  request: ValidatedRequest,
+): QueryResult {
+  const { query } = request;
+  const limit = query.limit as number;
+  const offset = query.offset as number;
+  const dates = snapshot.dates(endpoint.cube);
+  let date: string | null;
+  if (query.date !== undefined) {
+    date = String(query.date);
+    if (!dates.includes(date)) {
+      throw notFound(
+        'date_not_found',
+        `no ${endpoint.cube.name} rows for date ${date}; dates available: ${dates.slice(0, 10).join(', ') || 'none'}`,
+      );
+    }
+  } else {
+    date = dates[0] ?? null;
+  }
+  const filters: Record<string, string | number> = {};
+  if (endpoint.pathParameter)
+    filters[endpoint.pathParameter.name] = request.path[endpoint.pathParameter.name]!;
+
+  if (date === null) {
+    return { rows: [], meta: { date, count: 0, total: 0, limit, offset, sort: '', filters } };
+  }
+
+  const where: string[] = ['"date" = ?'];
+  const values: (string | number)[] = [date];
+  for (const f of endpoint.fixed) {
+    where.push(`${ident(f.column)} = ?`);
+    values.push(f.value);
+  }
+  if (endpoint.pathParameter) {
+    const slug = String(request.path[endpoint.pathParameter.name]);
+    where.push(`${ident(endpoint.pathParameter.column)} = ?`);
+    values.push(endpoint.pathParameter.values[slug]!);
+  }
+  for (const f of endpoint.filters) {
+    const value = query[f.name];
+    if (value === undefined) continue;
+    filters[f.name] = value;
+    // A name that is not in the cube is a client mistake worth saying so (a typo, an injection
+    // attempt), not an empty page.
+    if (
+      f.column.name === 'neighborhood' &&
+      !snapshot.neighborhoods(endpoint.cube, date).has(foldAscii(String(value)))
+    ) {
+      throw notFound(
+        'unknown_neighborhood',
+        `no neighborhood named ${JSON.stringify(String(value).slice(0, 100))} in the ${endpoint.cube.name} cube on ${date}`,
+      );
+    }
+    where.push(
+      f.column.type === 'TEXT' ? `${ident(f.column.name)} = ? COLLATE NOCASE` : `${ident(f.column.name)} = ?`,
+    );
+    values.push(value);
+  }
+
+  const byName = new Map(endpoint.fields.map((f) => [f.name, f]));
+  const order: { field: string; desc: boolean }[] = [];
+  if (query.sort !== undefined) {
+    const sort = String(query.sort);
+    const desc = sort.startsWith('-');
+    order.push({ field: desc ? sort.slice(1) : sort, desc });
+  }
+  for (const name of endpoint.defaultOrder) {
+    if (!order.some((o) => o.field === name)) order.push({ field: name, desc: false });
+  }
+  const orderSql = order
+    .map((o) => `${ident(byName.get(o.field)!.column.name)} ${o.desc ? 'DESC' : 'ASC'} NULLS LAST`)
+    .join(', ');
+  const columns = [...new Set(endpoint.fields.map((f) => ident(f.column.name)))].join(', ');
+  const from = `FROM ${ident(endpoint.cube.table)} WHERE ${where.join(' AND ')}`;
+
+  const total = snapshot
+    .statement(`SELECT count(*) ${from}`)
+    .pluck()
+    .get(...values) as number;
+  const raw = snapshot
+    .statement(`SELECT ${columns} ${from} ORDER BY ${orderSql} LIMIT ? OFFSET ?`)
+    .all(...values, limit, offset) as CubeRow[];
+  const rows = raw.map((r) => toRow(endpoint, r));
+  return {
+    rows,
+    meta: {
+      date,
+      count: rows.length,
+      total,
+      limit,
+      offset,
+      sort: order.map((o) => `${o.desc ? '-' : ''}${o.field}`).join(','),
+      filters,
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// `npm run api`: serves the API on API_HOST:API_PORT (default 0.0.0.0:8000) over CUBE_DB (default
+// var/cube_analytics.db). SIGTERM/SIGINT stop accepting connections, let in-flight requests
+// finish (at most SHUTDOWN_TIMEOUT_MS), close the cube db and exit 0.
+import http from 'node:http';
+import { loadConfig } from '../lib/config.ts';
+import { createLogger } from '../lib/log.ts';
+import { createApp } from './app.ts';
+
+const logger = createLogger('api');
+
+function main(): void {
+  const config = loadConfig();
+  const api = createApp({ cubeDbPath: config.sqlite.cubeDbPath, corsOrigin: config.api.corsOrigin, logger });
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, api.app);
+  // Slow or idle clients must not hold sockets forever; keep-alive outlives typical proxies' 60 s.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+
+  const readiness = api.store.readiness();
+  if (!readiness.ready)
+    logger.warn({ cubeDb: config.sqlite.cubeDbPath }, `not ready yet: ${readiness.reason}`);
+
+  server.on('error', (err) => {
+    logger.fatal({ err }, `cannot listen on ${config.api.host}:${config.api.port}`);
+    process.exit(1);
+  });
+  server.listen(config.api.port, config.api.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.api.port;
+    logger.info(
+      { port, host: config.api.host, cubeDb: config.sqlite.cubeDbPath },
+      `API listening on http://${config.api.host}:${port} (docs at /docs)`,
+    );
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timeout = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 10_000);
+    const force = setTimeout(() => {
+      logger.warn('in-flight requests did not finish in time; closing their connections');
+      server.closeAllConnections();
+    }, timeout).unref();
+    server.close(() => {
+      clearTimeout(force);
+      api.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+try {
+  main();
+} catch (err) {
+  logger.fatal({ err }, (err as Error).message);
+  process.exit(1);
+}
