@@ -1,0 +1,104 @@
+// --workers N: N consumer processes in one consumer group. kafkajs decodes and the worker parses on
+// one thread, so one process is CPU-bound; processes split the partitions and SQLite (WAL, one
+// immediate transaction per batch, busy_timeout) serialises their commits.
+import { fork } from 'node:child_process';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '../../lib/log.ts';
+import type { ConsumerSummary } from './run.ts';
+
+export const WORKER_ENV = {
+  /** Set in a worker: its index (0-based). */
+  index: 'CONSUMER_WORKER_INDEX',
+  /** Bounded mode: the end offsets fixed by the parent, JSON [[partition, {low, high}], ...]. */
+  endOffsets: 'CONSUMER_END_OFFSETS',
+} as const;
+
+export interface WorkersOptions {
+  workers: number;
+  follow: boolean;
+  kafka: Kafka;
+  topic: string;
+  /** Follow mode: worker i serves /metrics on metricsPort + i. */
+  metricsPort: number;
+  stopSignal: Promise<void>;
+  log: Logger;
+}
+
+/** Adds up worker summaries (pure). */
+export function combineSummaries(parts: readonly ConsumerSummary[], seconds: number): ConsumerSummary {
+  const first = parts[0];
+  const total: ConsumerSummary = {
+    mode: first?.mode ?? 'bounded',
+    topic: first?.topic ?? '',
+    groupId: first?.groupId ?? '',
+    stored: 0,
+    duplicates: 0,
+    deadLetters: 0,
+    rejectsByReason: {},
+    staleBatches: 0,
+    seconds,
+    messagesPerSecond: 0,
+    offsets: {},
+  };
+  for (const p of parts) {
+    total.stored += p.stored;
+    total.duplicates += p.duplicates;
+    total.deadLetters += p.deadLetters;
+    total.staleBatches += p.staleBatches;
+    for (const [reason, n] of Object.entries(p.rejectsByReason)) {
+      total.rejectsByReason[reason] = (total.rejectsByReason[reason] ?? 0) + n;
+    }
+    for (const [partition, offset] of Object.entries(p.offsets)) {
+      total.offsets[partition] = Math.max(total.offsets[partition] ?? 0, offset);
+    }
+  }
+  total.messagesPerSecond = Math.round((total.stored + total.deadLetters) / seconds);
+  return total;
+}
+
+export async function runWorkers(opts: WorkersOptions): Promise<ConsumerSummary> {
+  const started = process.hrtime.bigint();
+  let endOffsets: string | undefined;
+  if (!opts.follow) {
+    const admin = opts.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(opts.topic);
+      endOffsets = JSON.stringify(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  const script = process.argv[1]!;
+  const args = process.argv.slice(2);
+  const summaries: ConsumerSummary[] = [];
+  const processes = Array.from({ length: opts.workers }, (_, i) =>
+    fork(script, args, {
+      env: {
+        ...process.env,
+        [WORKER_ENV.index]: String(i),
+        ...(endOffsets ? { [WORKER_ENV.endOffsets]: endOffsets } : {}),
+        // The parent pushes the combined metrics; in follow mode each worker serves its own port.
+        PUSHGATEWAY_URL: '',
+        METRICS_PORT: String(opts.follow && opts.metricsPort > 0 ? opts.metricsPort + i : 0),
+      },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    }),
+  );
+  // Forwarded so each worker finishes its batch in flight and leaves the group cleanly.
+  void opts.stopSignal.then(() => {
+    for (const child of processes) if (child.exitCode === null) child.kill('SIGTERM');
+  });
+  const handles = await Promise.all(
+    processes.map(
+      (child) =>
+        new Promise<{ code: number }>((resolve) => {
+          child.on('message', (m) => summaries.push(m as ConsumerSummary));
+          child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0) }));
+        }),
+    ),
+  );
+  const failed = handles.filter((h) => h.code !== 0);
+  if (failed.length > 0) throw new Error(`${failed.length} of ${opts.workers} consumer workers failed (exit ${failed.map((f) => f.code).join(', ')})`);
+  return combineSummaries(summaries, Number(process.hrtime.bigint() - started) / 1e9);
+}

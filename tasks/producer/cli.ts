@@ -1,0 +1,149 @@
+// npm run producer -- [--file F | --hdfs-file P] [--date D] [--loops N | --follow --interval 10s]
+// Thin: parses flags, builds the config, reads and cleans the CSV, calls runProducer.
+import cliProgress from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, parseDate } from '../../lib/config.ts';
+import { HdfsClient } from '../../lib/hdfs.ts';
+import { createKafka, ensureTopic, toBrokerError } from '../../lib/kafka.ts';
+import { createLogger } from '../../lib/log.ts';
+import { pushMetrics } from '../../lib/metrics.ts';
+import { SOURCES } from '../../lib/sources.ts';
+import { parseInterval } from './message.ts';
+import { createProducerMetrics } from './metrics.ts';
+import { readPopulationRows } from './rows.ts';
+import { runProducer, type CompressionName } from './run.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+interface Flags {
+  file?: string;
+  hdfsFile?: string;
+  date?: string;
+  loops: number;
+  follow?: boolean;
+  interval: string;
+  topic?: string;
+  batchSize: number;
+  compression: CompressionName;
+}
+
+const program = new Command('producer')
+  .description('Send the rows of total-population.csv to Kafka topic population_data (JSON keyed by Id, with an event id, the logical date and the loop number).')
+  .addOption(new Option('--file <path>', 'local total-population.csv').conflicts('hdfsFile'))
+  .option('--hdfs-file <path>', `HDFS path of total-population.csv (default: <HDFS_RAW_DIR>/${SOURCES.population.file} when --file is absent)`)
+  .option('--date <YYYY-MM-DD>', 'logical date written in every message (env RUN_DATE)')
+  .option('--loops <n>', 'bounded mode: send the file n times', positiveInt, 1)
+  .option('--follow', 'resend the file forever, one loop per --interval, until SIGTERM/SIGINT')
+  .option('--interval <duration>', 'time between loop starts in --follow mode (10s, 500ms, 2m)', '10s')
+  .option('--topic <name>', 'topic (env KAFKA_TOPIC)')
+  .option('--batch-size <n>', 'messages per sendBatch call', positiveInt, 20_000)
+  .addOption(new Option('--compression <codec>', 'message compression').choices(['none', 'gzip']).default('gzip'))
+  .showHelpAfterError();
+
+let brokers: readonly string[] = [];
+
+async function main(): Promise<void> {
+  program.parse();
+  const flags = program.opts<Flags>();
+  const intervalMs = parseInterval(flags.interval);
+  const config = loadConfig({
+    ...process.env,
+    ...(flags.date ? { RUN_DATE: parseDate(flags.date) } : {}),
+    ...(flags.topic ? { KAFKA_TOPIC: flags.topic } : {}),
+  });
+  brokers = config.kafka.brokers;
+  const log = createLogger('producer', config.logLevel);
+  const kafka = createKafka(config.kafka, config.logLevel === 'debug' ? { logger: log } : {});
+
+  // Read and clean first: a missing or malformed file fails before anything is sent.
+  let input: AsyncIterable<Buffer | string>;
+  let source: string;
+  if (flags.file) {
+    source = path.resolve(flags.file);
+    if (!fs.existsSync(source)) throw new Error(`input file not found: ${source}`);
+    input = fs.createReadStream(source);
+  } else {
+    source = flags.hdfsFile ?? `${config.hdfs.rawDir}/${SOURCES.population.file}`;
+    const hdfs = HdfsClient.fromConfig(config.hdfs);
+    if (!(await hdfs.exists(source))) throw new Error(`HDFS file not found: ${source}`);
+    input = hdfs.readStream(source);
+  }
+  const rows = await readPopulationRows(input, source);
+
+  const metrics = createProducerMetrics({ task: 'producer' });
+  let stop!: () => void;
+  const stopSignal = new Promise<void>((r) => (stop = r));
+  process.once('SIGTERM', () => stop());
+  process.once('SIGINT', () => stop());
+
+  const bar = process.stderr.isTTY && !flags.follow
+    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'producer [{bar}] {value}/{total} messages {eta}s left' }, cliProgress.Presets.shades_classic)
+    : undefined;
+  let lastLine = Date.now();
+  let barStarted = false;
+  const onProgress = (sent: number, total: number) => {
+    if (bar) {
+      if (!barStarted) bar.start(total, 0);
+      barStarted = true;
+      bar.update(sent);
+    } else if (Date.now() - lastLine > 5000) {
+      lastLine = Date.now();
+      log.info({ sent, total: total || undefined }, 'progress');
+    }
+  };
+  const push = async () => {
+    const err = await pushMetrics(metrics.registry, config.metrics.pushgatewayUrl, 'producer', config.date);
+    if (err) log.warn({ err: err.message }, 'metrics push failed');
+  };
+
+  const summary = await runProducer(
+    rows,
+    {
+      topic: config.kafka.topic,
+      partitions: config.kafka.partitions,
+      date: config.date,
+      loops: flags.loops,
+      follow: flags.follow === true,
+      intervalMs,
+      batchSize: flags.batchSize,
+      compression: flags.compression,
+    },
+    {
+      kafka,
+      ensureTopic: async (topic, partitions) => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          await ensureTopic(admin, topic, partitions);
+        } finally {
+          await admin.disconnect();
+        }
+      },
+      metrics,
+      log,
+      stopSignal,
+      onProgress,
+      ...(flags.follow ? { onLoopDone: push } : {}),
+    },
+  );
+  bar?.stop();
+  await push();
+  log.info({ ...summary, source }, 'producer done');
+  process.stdout.write(`${JSON.stringify({ ...summary, source })}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    const e = toBrokerError(err, brokers);
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`producer: ${message.split('\n')[0]}\n`);
+    process.exit(1);
+  },
+);
