@@ -1,0 +1,89 @@
+// npm run transform-hdfs -- [--date D] [--raw-dir DIR] [--out-dir DIR]
+// Thin: parses flags, builds the config, wires HDFS/logging/metrics and calls runTransform.
+import { Command } from 'commander';
+import { loadConfig, parseDate } from '../../lib/config.ts';
+import { HdfsClient } from '../../lib/hdfs.ts';
+import { createLogger } from '../../lib/log.ts';
+import { pushMetrics } from '../../lib/metrics.ts';
+import { createTransformMetrics } from './metrics.ts';
+import { runTransform } from './run.ts';
+
+interface Flags {
+  date?: string;
+  rawDir?: string;
+  outDir?: string;
+  hdfsUrl?: string;
+}
+
+const program = new Command('transform-hdfs')
+  .description(
+    'Clean the income, health-insurance and self-employment CSVs of HDFS <raw-dir>, inner-join them on Id and write <out-dir>/date=D/{all_data_joined.csv,rejects.csv,columns.json} and <out-dir>/all_data_joined.csv atomically.',
+  )
+  .option('--date <YYYY-MM-DD>', 'logical date of the run (env RUN_DATE, default today)')
+  .option('--raw-dir <dir>', 'HDFS directory of the source CSVs (env HDFS_RAW_DIR, default /data/raw)')
+  .option(
+    '--out-dir <dir>',
+    'HDFS directory of the outputs (env HDFS_PROCESSED_DIR, default /data/processed)',
+  )
+  .option(
+    '--hdfs-url <url>',
+    'WebHDFS base URL of the NameNode (env HDFS_URL, default http://127.0.0.1:9870)',
+  )
+  .addHelpText(
+    'after',
+    '\nEnvironment: HDFS_URL, HDFS_USER, HDFS_RAW_DIR, HDFS_PROCESSED_DIR, RUN_DATE, PUSHGATEWAY_URL, LOG_LEVEL.\nExit code 0 on success; 1 with a one-line error on stderr otherwise (nothing is replaced).',
+  )
+  .showHelpAfterError();
+
+async function main(): Promise<void> {
+  program.parse();
+  const flags = program.opts<Flags>();
+  const config = loadConfig({
+    ...process.env,
+    ...(flags.date ? { RUN_DATE: parseDate(flags.date) } : {}),
+    ...(flags.rawDir ? { HDFS_RAW_DIR: flags.rawDir } : {}),
+    ...(flags.outDir ? { HDFS_PROCESSED_DIR: flags.outDir } : {}),
+    ...(flags.hdfsUrl ? { HDFS_URL: flags.hdfsUrl } : {}),
+  });
+  const log = createLogger('transform-hdfs', config.logLevel);
+  const metrics = createTransformMetrics();
+  const started = Date.now();
+  let failure: unknown;
+  try {
+    const summary = await runTransform(
+      {
+        date: config.date,
+        rawDir: config.hdfs.rawDir,
+        outDir: config.hdfs.processedDir,
+        progressIntervalMs: 5000,
+      },
+      { hdfs: HdfsClient.fromConfig(config.hdfs), log, metrics },
+    );
+    metrics.success.set(1);
+    metrics.lastSuccess.set(Date.now() / 1000);
+    log.info(summary, 'transform done');
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } catch (err) {
+    failure = err;
+    metrics.success.set(0);
+  } finally {
+    metrics.duration.set((Date.now() - started) / 1000);
+    const pushError = await pushMetrics(
+      metrics.registry,
+      config.metrics.pushgatewayUrl,
+      'transform_hdfs',
+      config.date,
+    );
+    if (pushError) log.warn({ err: pushError.message }, 'metrics push failed');
+  }
+  if (failure !== undefined) throw failure;
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`transform-hdfs: ${message.split('\n')[0]}\n`);
+    process.exit(1);
+  },
+);
