@@ -17,8 +17,12 @@ export interface Command {
 
 export interface Timed {
   seconds: number;
-  /** Peak resident set in kB; undefined when GNU time is unavailable. */
+  /**
+   * Peak resident set in kB: the larger of GNU time's figure (largest single process) and the
+   * sampled sum over the process tree (a task forking workers counts all of them).
+   */
   peakRssKb?: number;
+  pid?: number;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   stdoutFile: string;
@@ -56,14 +60,17 @@ export async function runTimed(command: Command, logDir: string): Promise<Timed>
       env: { ...process.env, ...command.env },
       stdio: ['ignore', out, err],
     });
+    const sampler = sampleTreeRss(child.pid);
     const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code, sig) => resolve([code, sig]));
     });
     const seconds = (performance.now() - start) / 1000;
-    const peakRssKb = useTime ? readGnuTimeRss(rssFile) : undefined;
+    const treePeak = sampler.stop();
+    const timePeak = useTime ? readGnuTimeRss(rssFile) : undefined;
+    const peakRssKb = Math.max(treePeak, timePeak ?? 0) || undefined;
     // GNU time exits with the child's status; a signal shows as 128+n with a "Command terminated" line.
-    return { seconds, peakRssKb, exitCode, signal, stdoutFile, stderrFile };
+    return { seconds, peakRssKb, pid: child.pid, exitCode, signal, stdoutFile, stderrFile };
   } finally {
     fs.closeSync(out);
     fs.closeSync(err);
@@ -102,4 +109,63 @@ export function ensureSuccess(command: Command, result: Timed): Timed {
   throw new Error(
     `${command.label} failed (exit ${result.exitCode ?? result.signal}); last stderr lines:\n${tail(result.stderrFile)}\n(full logs: ${result.stderrFile})`,
   );
+}
+
+/** Parent pid from /proc/<pid>/stat (the field after the parenthesised command name). */
+export function parentPidOf(statLine: string): number {
+  const rest = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[1]);
+}
+
+/** The pid and all its descendants, from a pid -> parent map (pure). */
+export function treeOf(root: number, parents: ReadonlyMap<number, number>): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of parents) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length) {
+    const pid = queue.shift()!;
+    out.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+function processParents(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parents.set(Number(entry), parentPidOf(fs.readFileSync(`/proc/${entry}/stat`, 'utf8')));
+    } catch {
+      // the process ended between readdir and read
+    }
+  }
+  return parents;
+}
+
+function rssKbOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the summed RSS of a process tree every `intervalMs`; stop() returns the peak (kB). */
+export function sampleTreeRss(root: number | undefined, intervalMs = 250): { stop: () => number } {
+  let peak = 0;
+  if (root === undefined || !fs.existsSync('/proc/self/stat')) return { stop: () => 0 };
+  const sample = (): void => {
+    const total = treeOf(root, processParents()).reduce((sum, pid) => sum + rssKbOf(pid), 0);
+    peak = Math.max(peak, total);
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return peak;
+    },
+  };
 }
