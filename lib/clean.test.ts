@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   cleanAcsMargin,
@@ -7,6 +8,8 @@ import {
   cleanNeighborhood,
   isRejection,
 } from './clean.ts';
+import { readCsvRecordsWithHeader } from './csv.ts';
+import { headerOf, SOURCE_NAMES, SOURCES } from './sources.ts';
 
 describe('cleanAcsNumber (estimates)', () => {
   it.each(['-', '**', '***', '(X)', 'N/A', 'n/a', 'null', 'NULL', '', '   ', '\t', ' ** ', ' - '])(
@@ -114,5 +117,35 @@ describe('cleanNeighborhood', () => {
   it('rejects an empty name', () => {
     expect(cleanNeighborhood('')).toEqual({ reason: 'missing Neighborhood' });
     expect(cleanNeighborhood(' \t ')).toEqual({ reason: 'missing Neighborhood' });
+  });
+});
+
+describe('the real sample files', () => {
+  it('clean without a single rejection; only the ACS markers become null', async () => {
+    const nulls: string[] = [];
+    const rejections: string[] = [];
+    for (const name of SOURCE_NAMES) {
+      const source = SOURCES[name];
+      const header = headerOf(source);
+      const cleaners = header.map((h) => cleanerForHeader(h));
+      const file = new URL(`../data/sample/${source.file}`, import.meta.url);
+      let rows = 0;
+      for await (const record of readCsvRecordsWithHeader(createReadStream(file), header, source.file)) {
+        rows++;
+        if (record.error !== undefined) rejections.push(`${source.file}:${record.line}: ${record.error}`);
+        const id = cleanId(record.fields[1] ?? '');
+        const hood = cleanNeighborhood(record.fields[0] ?? '');
+        if (isRejection(id) || isRejection(hood)) rejections.push(`${source.file}:${record.line}: key`);
+        for (let c = 2; c < header.length; c++) {
+          const value = (cleaners[c] as (raw: string) => unknown)(record.fields[c] ?? '');
+          if (value === null) nulls.push(`${name} ${String(id)} ${record.fields[c]}`);
+          else if (isRejection(value))
+            rejections.push(`${source.file}:${record.line}:${c + 1}: ${value.reason}`);
+        }
+      }
+      expect(rows).toBe(91);
+    }
+    expect(rejections).toEqual([]);
+    expect(nulls).toEqual(['income 22 -', 'income 22 **', 'income 72 -', 'income 72 **']);
   });
 });
