@@ -3,7 +3,7 @@
 // then rename over the destination), and one-line errors naming the NameNode or DataNode address.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path/posix';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import webhdfs, { type WebHdfsClient, type WebHdfsFileStatus } from 'webhdfs';
 import type { Config } from './config.ts';
 
@@ -117,6 +117,33 @@ function isFileNotFound(err: unknown): boolean {
   return /File does not exist|FileNotFoundException/.test(message);
 }
 
+/**
+ * Joins small chunks into blocks of about `blockBytes`. A CSV writer emits one chunk per row, and the
+ * upload path (request library, chunked HTTP) costs per chunk: 200k rows of 33 bytes took 3.5 s
+ * unbatched on this machine.
+ */
+export function coalesce(blockBytes = 256 * 1024): Transform {
+  let pending: Buffer[] = [];
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer | string, _encoding, done) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      pending.push(buf);
+      size += buf.length;
+      if (size >= blockBytes) {
+        this.push(pending.length === 1 ? buf : Buffer.concat(pending, size));
+        pending = [];
+        size = 0;
+      }
+      done();
+    },
+    flush(done) {
+      if (size > 0) this.push(Buffer.concat(pending, size));
+      done();
+    },
+  });
+}
+
 function toReadable(body: HdfsBody): Readable {
   return typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
 }
@@ -226,8 +253,10 @@ export class HdfsClient {
         settled = true;
         resolve();
       });
+      const blocks = coalesce();
       source.on('error', (err: unknown) => fail(err));
-      source.pipe(remote as unknown as NodeJS.WritableStream);
+      blocks.on('error', (err: unknown) => fail(err));
+      source.pipe(blocks).pipe(remote as unknown as NodeJS.WritableStream);
     });
   }
 

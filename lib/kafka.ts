@@ -133,8 +133,10 @@ export function connectionFailureReason(err: unknown): string | undefined {
   for (const e of errorChain(err)) {
     const name = typeof e.name === 'string' ? e.name : '';
     const code = typeof e.code === 'string' ? e.code : '';
-    if (!CONNECTION_ERRORS.has(name) && !SOCKET_CODES.test(code)) continue;
     const message = typeof e.message === 'string' ? e.message : String(e.message);
+    // Some wrappers copy the connection error's message but drop its class and cause.
+    const looksLikeConnection = /^Connection (error|timeout)/.test(message);
+    if (!CONNECTION_ERRORS.has(name) && !SOCKET_CODES.test(code) && !looksLikeConnection) continue;
     return (
       message
         .replace(/^Connection error: /, '')
