@@ -15,6 +15,7 @@ import express, {
   type Response,
 } from 'express';
 import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import swaggerUi from 'swagger-ui-express';
 import { CUBES, CUBE_NAMES } from '../lib/cubes.ts';
 import type { Logger } from '../lib/log.ts';
@@ -29,6 +30,14 @@ import { buildOpenApiDocument, type OpenApiDocument } from './openapi.ts';
 import { checkPath, parseQuery, splitUrl } from './query.ts';
 import { compileValidators, type OperationValidator } from './request-validation.ts';
 import { ResponseCache, makeCachedResponse, type CachedResponse } from './response-cache.ts';
+import {
+  captureMiddlewareHeaders,
+  chooseRepresentation,
+  ifNoneMatchHits,
+  representationHeaders,
+  writeFast,
+  type MiddlewareHeaders,
+} from './fast-path.ts';
 
 export interface ApiOptions {
   /** cube_analytics.db, opened read-only. */
@@ -46,7 +55,14 @@ export interface ApiOptions {
 }
 
 export interface Api {
+  /** The Express app: every route, middleware and error handling. */
   app: Express;
+  /**
+   * The request listener to serve: a response-cache hit is written directly (same headers and
+   * bytes Express sent the first time), everything else goes to `app`. Use it with
+   * http.createServer or supertest.
+   */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
   store: CubeStore;
   registry: Registry;
   document: OpenApiDocument;
@@ -59,25 +75,6 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Express's `{param}` -> `:param` for an OpenAPI path template. */
 const expressPath = (template: string): string => template.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
-
-function acceptsGzip(header: string | string[] | undefined): boolean {
-  if (typeof header !== 'string' || header === '') return false;
-  for (const part of header.split(',')) {
-    const [token, ...params] = part.trim().split(';');
-    const name = token!.trim().toLowerCase();
-    if (name !== 'gzip' && name !== '*') continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
-  }
-  return false;
-}
-
-/** If-None-Match against a strong ETag, with the weak comparison RFC 9110 prescribes for it. */
-function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-}
 
 function setRoute(res: Response, route: string): void {
   res.locals.route = route;
@@ -99,6 +96,11 @@ export function createApp(options: ApiOptions): Api {
   const validator = (operationId: string): OperationValidator => validators.get(operationId)!;
   const cacheControl = `public, max-age=${options.cacheMaxAgeSeconds ?? 300}`;
   const maxUrlLength = options.maxUrlLength ?? 4096;
+
+  const origins = (options.corsOrigin ?? '*')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
 
   const app = express();
   app.disable('x-powered-by');
@@ -126,25 +128,23 @@ export function createApp(options: ApiOptions): Api {
     next();
   };
 
+  /** Headers of helmet and cors, captured from the first cached response Express sends. */
+  let middlewareHeaders: MiddlewareHeaders | undefined;
+  const corsWildcard = origins.includes('*');
+
   /** Writes a cached response: picks the representation, answers 304 when the client has it. */
   function sendCached(req: Request, res: Response, cached: CachedResponse): void {
-    const gzip =
-      cached.gzip !== undefined && acceptsGzip(req.headers['accept-encoding']) ? cached.gzip : undefined;
-    const etag = gzip ? gzip.etag : cached.etag;
-    res.setHeader('ETag', etag);
-    res.setHeader('Cache-Control', cacheControl);
-    if (cached.gzip) res.vary('Accept-Encoding');
-    if (ifNoneMatchHits(req.headers['if-none-match'], etag)) {
-      res.statusCode = 304;
-      res.end();
-      return;
+    // Without an Origin (or with a wildcard policy) cors's headers are the same for every request.
+    if (!middlewareHeaders && (corsWildcard || req.headers.origin === undefined)) {
+      middlewareHeaders = captureMiddlewareHeaders(res.getHeaders());
     }
-    const body = gzip ? gzip.body : cached.body;
-    res.setHeader('Content-Type', cached.contentType);
-    res.setHeader('Content-Length', body.length);
-    if (gzip) res.setHeader('Content-Encoding', 'gzip');
-    res.statusCode = 200;
-    res.end(body);
+    const rep = chooseRepresentation(req, cached);
+    const notModified = ifNoneMatchHits(req.headers['if-none-match'], rep.etag);
+    for (const [name, value] of representationHeaders(cached, rep, cacheControl, notModified))
+      res.setHeader(name, value);
+    if (cached.gzip) res.vary('Accept-Encoding');
+    res.statusCode = notModified ? 304 : 200;
+    res.end(notModified ? undefined : rep.body);
   }
 
   /** A handler that serves from the response cache, computing the response on a miss. */
@@ -201,13 +201,9 @@ export function createApp(options: ApiOptions): Api {
       strictTransportSecurity: false,
     }),
   );
-  const origins = (options.corsOrigin ?? '*')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
   app.use(
     cors({
-      origin: origins.includes('*') ? '*' : origins,
+      origin: corsWildcard ? '*' : origins,
       methods: ['GET', 'HEAD'],
       exposedHeaders: ['ETag', 'Content-Length'],
       maxAge: 86_400,
@@ -364,8 +360,28 @@ export function createApp(options: ApiOptions): Api {
   };
   app.use(errorHandler);
 
+  const hits = metrics.cacheLookups.labels('hit');
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (
+      middlewareHeaders !== undefined &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      (corsWildcard || req.headers.origin === undefined)
+    ) {
+      const snapshot = store.currentSnapshot();
+      const hit = snapshot && cache.get(snapshot.generation, req.url!);
+      if (hit) {
+        hits.inc();
+        metrics.track(req, res, () => hit.route);
+        writeFast(req, res, hit, middlewareHeaders, cacheControl);
+        return;
+      }
+    }
+    app(req, res);
+  };
+
   return {
     app,
+    handler,
     store,
     registry,
     document,

@@ -126,13 +126,19 @@ export class CubeStore {
 
   /** The current snapshot; throws a 503 HttpError when the cube db cannot be read. */
   snapshot(): CubeSnapshot {
+    this.currentSnapshot();
+    if (!this.current)
+      throw new HttpError(503, 'cube_db_unavailable', `cube database unavailable: ${this.problem}`);
+    return this.current;
+  }
+
+  /** The current snapshot (checking for a swap on the timer), or undefined: never throws. */
+  currentSnapshot(): CubeSnapshot | undefined {
     const now = Date.now();
     if (now - this.lastCheck >= this.checkIntervalMs) {
       this.lastCheck = now;
       this.refresh();
     }
-    if (!this.current)
-      throw new HttpError(503, 'cube_db_unavailable', `cube database unavailable: ${this.problem}`);
     return this.current;
   }
 

@@ -81,7 +81,8 @@ export function filterSchema(c: CubeColumn): JsonSchema {
   if (c.name === 'income_bracket') return { type: 'integer', enum: [...INCOME_BRACKETS] };
   if (c.type === 'INTEGER') return { type: 'integer', minimum: 0, maximum: 2_147_483_647 };
   if (c.type === 'REAL') return { type: 'number' };
-  return { type: 'string', minLength: 1, maxLength: 200 };
+  // No control characters: no name has one, and the query parser rejects them in any parameter.
+  return { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001F\\u007F]+$' };
 }
 
 const field = (cube: CubeDefinition, columnName: string, name = camelCase(columnName)): RowField => {

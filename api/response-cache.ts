@@ -12,6 +12,8 @@ export interface CachedResponse {
   etag: string;
   /** The gzip representation, made once when it is worth it; its own strong ETag. */
   gzip?: { body: Buffer; etag: string };
+  /** Complete header lists for the fast path, by (gzip, 304) slot; filled on first use. */
+  wire: (string[] | undefined)[];
 }
 
 /** Below this, gzip costs more than it saves. */
@@ -31,7 +33,7 @@ export function makeCachedResponse(
     .update(url)
     .digest('base64url')
     .slice(0, 27);
-  const response: CachedResponse = { route, contentType, body, etag: `"${hash}"` };
+  const response: CachedResponse = { route, contentType, body, etag: `"${hash}"`, wire: [] };
   if (body.length >= GZIP_MIN_BYTES) {
     response.gzip = { body: zlib.gzipSync(body, { level: 6 }), etag: `"${hash}-gz"` };
   }

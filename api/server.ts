@@ -11,7 +11,7 @@ const logger = createLogger('api');
 function main(): void {
   const config = loadConfig();
   const api = createApp({ cubeDbPath: config.sqlite.cubeDbPath, corsOrigin: config.api.corsOrigin, logger });
-  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, api.app);
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, api.handler);
   // Slow or idle clients must not hold sockets forever; keep-alive outlives typical proxies' 60 s.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
