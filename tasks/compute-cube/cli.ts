@@ -1,0 +1,71 @@
+// npm run compute-cube -- [--date D] [--db FILE] [--cube-db FILE]
+// Thin: parses flags, builds the config, calls runComputeCube, pushes metrics.
+import { Command } from 'commander';
+import { loadConfig, parseDate } from '../../lib/config.ts';
+import { createLogger } from '../../lib/log.ts';
+import { pushMetrics } from '../../lib/metrics.ts';
+import { createCubeMetrics } from './metrics.ts';
+import { runComputeCube } from './run.ts';
+
+interface Flags {
+  date?: string;
+  db?: string;
+  cubeDb?: string;
+}
+
+const program = new Command('compute-cube')
+  .description(
+    "Build the health-insurance, income and self-employment cubes of one date from donnees_formatees_latest (base_de_donnees.db) into cube_analytics.db: a new file is built beside the old one and renamed over it; the date's rows are replaced, other dates kept.",
+  )
+  .option('--date <YYYY-MM-DD>', 'logical date of the run (env RUN_DATE, default today)')
+  .option('--db <file>', 'input SQLite database (env DB_PATH, default var/base_de_donnees.db)')
+  .option('--cube-db <file>', 'output cube database (env CUBE_DB, default var/cube_analytics.db)')
+  .addHelpText(
+    'after',
+    '\nEnvironment: RUN_DATE, DB_PATH, CUBE_DB, VAR_DIR, PUSHGATEWAY_URL, LOG_LEVEL.\nExit code 0 on success; 1 with a one-line error on stderr otherwise (cube_analytics.db unchanged).',
+  )
+  .showHelpAfterError();
+
+async function main(): Promise<void> {
+  program.parse();
+  const flags = program.opts<Flags>();
+  const config = loadConfig({
+    ...process.env,
+    ...(flags.date ? { RUN_DATE: parseDate(flags.date) } : {}),
+    ...(flags.db ? { DB_PATH: flags.db } : {}),
+    ...(flags.cubeDb ? { CUBE_DB: flags.cubeDb } : {}),
+  });
+  const log = createLogger('compute-cube', config.logLevel);
+  const metrics = createCubeMetrics();
+  let failure: unknown;
+  try {
+    const summary = runComputeCube(
+      { date: config.date, dbPath: config.sqlite.dbPath, cubeDbPath: config.sqlite.cubeDbPath },
+      { log, metrics },
+    );
+    metrics.success.set(1);
+    metrics.lastSuccess.set(Date.now() / 1000);
+    log.info(summary, 'compute-cube done');
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } catch (err) {
+    failure = err;
+    metrics.success.set(0);
+  }
+  const pushError = await pushMetrics(
+    metrics.registry,
+    config.metrics.pushgatewayUrl,
+    'compute_cube',
+    config.date,
+  );
+  if (pushError) log.warn({ err: pushError.message }, 'metrics push failed');
+  if (failure !== undefined) throw failure;
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`compute-cube: ${message.split('\n')[0]}\n`);
+    process.exit(1);
+  },
+);

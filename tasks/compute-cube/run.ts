@@ -1,0 +1,73 @@
+// One compute-cube run: read the date's latest rows, build the cubes, swap cube_analytics.db.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../lib/log.ts';
+import { writeCubeDb } from './cube-db.ts';
+import { buildCubes, perCapitaIncome } from './cube-math.ts';
+import type { CubeMetrics } from './metrics.ts';
+import { INPUT_VIEW, readFacts } from './read-input.ts';
+
+export interface CubeRunOptions {
+  date: string;
+  dbPath: string;
+  cubeDbPath: string;
+}
+
+export interface CubeRunSummary {
+  date: string;
+  runId: string;
+  rowsIn: number;
+  unknownIncome: number;
+  rowsOut: Record<string, number>;
+  rowsKept: number;
+  bytes: number;
+  seconds: { read: number; compute: number; write: number; total: number };
+  cubeDbPath: string;
+}
+
+export function runComputeCube(
+  options: CubeRunOptions,
+  deps: { log: Logger; metrics: CubeMetrics },
+): CubeRunSummary {
+  const { log, metrics } = deps;
+  const t0 = performance.now();
+  const facts = readFacts(options.dbPath, options.date);
+  const t1 = performance.now();
+  log.info({ rows: facts.length, date: options.date }, `read ${INPUT_VIEW}`);
+  const cubes = buildCubes(options.date, facts);
+  const unknownIncome = facts.filter((f) => perCapitaIncome(f) === null).length;
+  const t2 = performance.now();
+  const runId = randomUUID();
+  const written = writeCubeDb(options.cubeDbPath, cubes, {
+    runId,
+    date: options.date,
+    builtAt: new Date().toISOString(),
+    rowsIn: facts.length,
+    neighborhoods: facts.length,
+    unknownIncome,
+    durationMs: Math.round(t2 - t0),
+    source: `${options.dbPath}#${INPUT_VIEW}`,
+  });
+  const t3 = performance.now();
+  const rowsOut = Object.fromEntries(Object.entries(cubes).map(([name, rows]) => [name, rows.length]));
+  const seconds = {
+    read: (t1 - t0) / 1000,
+    compute: (t2 - t1) / 1000,
+    write: (t3 - t2) / 1000,
+    total: (t3 - t0) / 1000,
+  };
+  metrics.rowsIn.inc(facts.length);
+  for (const [cube, n] of Object.entries(rowsOut)) metrics.rowsOut.inc({ cube }, n);
+  metrics.unknownIncome.set(unknownIncome);
+  for (const [phase, s] of Object.entries(seconds)) metrics.duration.set({ phase }, s);
+  return {
+    date: options.date,
+    runId,
+    rowsIn: facts.length,
+    unknownIncome,
+    rowsOut,
+    rowsKept: written.rowsKept,
+    bytes: written.bytes,
+    seconds,
+    cubeDbPath: options.cubeDbPath,
+  };
+}
