@@ -15,6 +15,23 @@ export interface LineFormat {
   seed: number;
 }
 
+/** `.5`, `.773`, ...: the fraction part of thousandths, trailing zeros dropped (as String() would). */
+const FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, i) =>
+  i === 0 ? '' : `.${String(i).padStart(3, '0')}`.replace(/0+$/, ''),
+);
+
+/**
+ * A measure as CSV text. Generated measures have at most three decimals (rows.ts rounds margins),
+ * so a table lookup replaces the general double-to-string conversion, the generator's former hot
+ * spot; the text is the same as String(value).
+ */
+export function formatMeasure(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  const thousandths = Math.round(value * 1000);
+  const whole = Math.floor(thousandths / 1000);
+  return String(whole) + (FRACTIONS[thousandths - whole * 1000] as string);
+}
+
 const DIRT_STREAM: Record<SourceName, number> = {
   population: 1,
   income: 2,
@@ -27,14 +44,14 @@ export function formatSourceLine(source: SourceName, row: GeneratedRow, format: 
   const name = formatCsvField(row.neighborhood);
   if (format.dirty <= 0) {
     let line = `${name},${row.id}`;
-    for (let i = 0; i < measures.length; i++) line += `,${measures[i]}`;
+    for (let i = 0; i < measures.length; i++) line += `,${formatMeasure(measures[i] as number)}`;
     return line + format.eol;
   }
   const rng = new Prng(format.seed, row.id, DIRT_STREAM[source]);
   const f = format.dirty;
   let line = `${rng.next() < f ? dirtyNameCell(row.neighborhood, rng) : name},${row.id}`;
   for (let i = 0; i < measures.length; i++) {
-    const clean = String(measures[i]);
+    const clean = formatMeasure(measures[i] as number);
     line += `,${rng.next() < f ? dirtyNumberCell(clean, rng) : clean}`;
   }
   return line + (rng.next() < f ? '\r\n' : format.eol);
