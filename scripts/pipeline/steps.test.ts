@@ -34,6 +34,24 @@ describe('pipeline steps', () => {
     ).toEqual({ rowsIn: 93, rejected: 1, written: 90 });
   });
 
+  it("reads transform_hdfs's and compute_cube's summaries", () => {
+    expect(
+      countsOf('transform_hdfs', {
+        rowsIn: { income: 91, health_insurance: 91, self_employment: 91 },
+        rowsJoined: 90,
+        rejects: {},
+        rowsDropped: 0,
+      }),
+    ).toEqual({ rowsIn: 273, rejected: 0, written: 90 });
+    expect(
+      countsOf('compute_cube', {
+        rowsIn: 90,
+        rowsOut: { health_insurance: 1200, income: 96, self_employment: 96 },
+        seconds: { total: 0.2 },
+      }),
+    ).toEqual({ rowsIn: 90, written: 1392, cubes: 3 });
+  });
+
   it('reads nested counts and cube lists', () => {
     expect(countsOf('transform_hdfs', { rows: { in: 273, rejected: 3, written: 90 } })).toEqual({
       rowsIn: 273,

@@ -55,9 +55,11 @@ function count(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (Array.isArray(value)) return value.length;
   if (value && typeof value === 'object') {
+    // A record of counts (e.g. rejects by reason); an empty one means none.
+    const values = Object.values(value as Json);
     let sum = 0;
-    let any = false;
-    for (const v of Object.values(value as Json)) {
+    let any = values.length === 0;
+    for (const v of values) {
       const n = count(v);
       if (n !== undefined) {
         sum += n;
@@ -97,7 +99,7 @@ const WRITTEN = [
   'written',
   'rowsWritten',
   'outputRows',
-  'joined',
+  'rowsJoined',
   'joinedRows',
   'stored',
   'produced',
@@ -121,7 +123,13 @@ export function countsOf(taskId: string, raw: Json): StepCounts {
       rowsIn = summary.produced / loops + (rejected ?? 0);
     }
   }
-  const cubes = first(summary, CUBES);
+  // compute_cube reports rows written per cube: one key per cube built.
+  const rowsOut = raw.rowsOut;
+  const cubes =
+    first(summary, CUBES) ??
+    (taskId === 'compute_cube' && rowsOut && typeof rowsOut === 'object'
+      ? Object.keys(rowsOut).length
+      : undefined);
   return {
     ...(rowsIn !== undefined ? { rowsIn } : {}),
     ...(rejected !== undefined ? { rejected } : {}),

@@ -93,19 +93,25 @@ def pipeline_env() -> dict[str, str]:
     }
     env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
 
-    migrate = _run(["airflow", "db", "migrate"], {**env, "AIRFLOW_HOME": str(WORK / "airflow-template")})
+    migrate = _run(["airflow", "db", "migrate"], _airflow_home_env(env, WORK / "airflow-template"))
     assert migrate.returncode == 0, f"airflow db migrate failed:\n{_tail(migrate)}"
     upload = _run([str(shutil.which("node")), "--import", "tsx", "scripts/pipeline/cli.ts", "--upload-only"], env)
     assert upload.returncode == 0, f"upload of the sample sources to HDFS failed:\n{_tail(upload)}"
     return env
 
 
+def _airflow_home_env(env: dict[str, str], home: Path) -> dict[str, str]:
+    """Airflow's home and its metadata DB in it (the generated airflow.cfg would pin the first home's)."""
+    return {**env, "AIRFLOW_HOME": str(home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}"}
+
+
 def _dags_test(env: dict[str, str], name: str, **extra: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     """`airflow dags test` with a fresh copy of the migrated metadata DB; returns the run and that DB."""
     home = WORK / f"airflow-{name}"
     shutil.rmtree(home, ignore_errors=True)
-    shutil.copytree(WORK / "airflow-template", home)
-    proc = _run(["airflow", "dags", "test", "data_pipeline", DATE], {**env, "AIRFLOW_HOME": str(home), **extra}, 900)
+    home.mkdir()
+    shutil.copy(WORK / "airflow-template" / "airflow.db", home / "airflow.db")
+    proc = _run(["airflow", "dags", "test", "data_pipeline", DATE], {**_airflow_home_env(env, home), **extra}, 900)
     return proc, home / "airflow.db"
 
 
