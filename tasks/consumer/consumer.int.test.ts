@@ -1,0 +1,296 @@
+// Integration: the real producer and consumer CLIs against the real Kafka and SQLite files. Each
+// test uses its own topics, group and database, so tests and other users of the broker never meet.
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import { createKafka, ensureTopic } from '../../lib/kafka.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const DATE = '2026-11-28';
+
+let work: string;
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-int-'));
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(task: 'producer' | 'consumer', args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(TSX, [path.join(ROOT, `tasks/${task}/cli.ts`), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PUSHGATEWAY_URL: '', LOG_LEVEL: 'warn', RUN_DATE: DATE, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Run>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+const run = (task: 'producer' | 'consumer', args: string[], env: Record<string, string>) => start(task, args, env).done;
+
+/** A scenario: its own topic, DLQ, group, database, population CSV and joined directory. */
+function scenario(name: string, ids: number) {
+  const suffix = `${name}_${randomBytes(4).toString('hex')}`;
+  const dir = path.join(work, suffix);
+  fs.mkdirSync(path.join(dir, `joined/date=${DATE}`), { recursive: true });
+  const csv = ['Neighborhood,Id,Estimate; Total,Margin of Error; Total'];
+  const joined = ['id,neighborhood,income_estimate_total,income_margin_of_error_total'];
+  for (let id = 1; id <= ids; id++) {
+    csv.push(`Neighborhood ${id},${id},${1000 + id},${(id % 97) + 0.5}`);
+    joined.push(`${id},Neighborhood ${id},${id * 100},${id % 13}`);
+  }
+  fs.writeFileSync(path.join(dir, 'total-population.csv'), `${csv.join('\n')}\n`);
+  fs.writeFileSync(path.join(dir, `joined/date=${DATE}/all_data_joined.csv`), `${joined.join('\n')}\n`);
+  const topic = `t_consumer_${suffix}`;
+  return {
+    dir,
+    topic,
+    dlqTopic: `${topic}.dlq`,
+    db: path.join(dir, 'base_de_donnees.db'),
+    env: {
+      KAFKA_TOPIC: topic,
+      KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+      KAFKA_GROUP_ID: `g_${suffix}`,
+      DB_PATH: path.join(dir, 'base_de_donnees.db'),
+    },
+    consumerArgs: ['--joined-dir', path.join(dir, 'joined')],
+    csv: path.join(dir, 'total-population.csv'),
+  };
+}
+
+function kafka() {
+  return createKafka(loadConfig().kafka);
+}
+
+/** Every message of a topic (a throw-away group reading from the beginning to the end offsets). */
+async function readTopic(topic: string): Promise<{ partition: number; offset: number; key: string | null; value: string }[]> {
+  const k = kafka();
+  const admin = k.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
+  const out: { partition: number; offset: number; key: string | null; value: string }[] = [];
+  if (total === 0) return out;
+  const consumer = k.consumer({ groupId: `reader_${randomBytes(4).toString('hex')}`, maxBytesPerPartition: 8 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          out.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString() ?? null, value: m.value?.toString() ?? '' });
+        }
+        if (out.length >= total) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
+}
+
+function openDb(file: string) {
+  return new Database(file, { readonly: true });
+}
+
+describe('consumer against the real Kafka and SQLite', () => {
+  it('bounded run stores exactly what was produced, enriched, with the latest event per Id', async () => {
+    const s = scenario('bounded', 300);
+    const p = await run('producer', ['--file', s.csv, '--loops', '2'], s.env);
+    expect(p.code, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout)).toMatchObject({ produced: 600, rejects: 0, loops: 2 });
+
+    const c = await run('consumer', s.consumerArgs, s.env);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ mode: 'bounded', stored: 600, deadLetters: 0, duplicates: 0 });
+
+    const db = openDb(s.db);
+    const produced = (await readTopic(s.topic)).map((m) => JSON.parse(m.value).eventId as string).sort();
+    const stored = (db.prepare('SELECT event_id FROM events ORDER BY event_id').pluck().all() as string[]);
+    expect(stored).toEqual(produced);
+    expect(db.prepare('SELECT count(*) FROM donnees_formatees').pluck().get()).toBe(600);
+    const latest = db.prepare('SELECT loop, count(*) AS n FROM donnees_formatees_latest GROUP BY loop').all();
+    expect(latest).toEqual([{ loop: 2, n: 300 }]);
+    expect(db.prepare('SELECT income_estimate_total FROM donnees_formatees_latest WHERE id = 7').pluck().get()).toBe(700);
+    db.close();
+
+    // A second bounded run finds nothing new and changes nothing.
+    const again = await run('consumer', s.consumerArgs, s.env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ stored: 0 });
+  });
+
+  it('exactly once: 200k messages, the consumer SIGKILLed at random points, nothing lost or doubled', async () => {
+    const s = scenario('chaos', 50_000);
+    const p = await run('producer', ['--file', s.csv, '--loops', '4'], s.env);
+    expect(p.code, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout)).toMatchObject({ produced: 200_000 });
+
+    let kills = 0;
+    for (let attempt = 0; attempt < 30 && kills < 5; attempt++) {
+      const c = start('consumer', [...s.consumerArgs, '--max-bytes-per-partition', String(256 * 1024)], s.env);
+      // Random point after start-up (tsx + group join take ~2-4 s), so kills land mid-batch.
+      const delay = 2500 + Math.floor(Math.random() * 2500);
+      const timer = setTimeout(() => c.child.kill('SIGKILL'), delay);
+      const r = await c.done;
+      clearTimeout(timer);
+      if (r.signal === 'SIGKILL') kills++;
+      else {
+        expect(r.code, r.stderr).toBe(0);
+        break; // finished before the kill
+      }
+    }
+    expect(kills).toBeGreaterThanOrEqual(5);
+    const last = await run('consumer', s.consumerArgs, s.env);
+    expect(last.code, last.stderr).toBe(0);
+
+    const messages = await readTopic(s.topic);
+    expect(messages).toHaveLength(200_000);
+    const db = openDb(s.db);
+    const stored = db.prepare('SELECT event_id FROM events ORDER BY event_id').pluck().all() as string[];
+    const produced = messages.map((m) => JSON.parse(m.value).eventId as string).sort();
+    expect(stored.length).toBe(200_000);
+    expect(stored).toEqual(produced);
+    // Every (partition, offset) once, and the stored offsets are the end offsets.
+    expect(db.prepare('SELECT count(DISTINCT kafka_partition || \':\' || kafka_offset) FROM events').pluck().get()).toBe(200_000);
+    const offsets = db.prepare('SELECT sum(next_offset) FROM kafka_offsets').pluck().get();
+    expect(offsets).toBe(200_000);
+    expect(db.prepare('SELECT count(*) FROM latest_events').pluck().get()).toBe(50_000);
+    expect(db.prepare('SELECT count(*) FROM latest_events WHERE loop <> 4').pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('two consumers in one group store the same as one, without loss or duplicates', async () => {
+    const s = scenario('group', 20_000);
+    const p = await run('producer', ['--file', s.csv, '--loops', '3'], s.env);
+    expect(p.code, p.stderr).toBe(0);
+    const [a, b] = await Promise.all([
+      run('consumer', [...s.consumerArgs, '--max-bytes-per-partition', String(128 * 1024)], s.env),
+      run('consumer', [...s.consumerArgs, '--max-bytes-per-partition', String(128 * 1024)], s.env),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const sa = JSON.parse(a.stdout);
+    const sb = JSON.parse(b.stdout);
+    expect(sa.stored + sb.stored).toBe(60_000);
+
+    const one = scenario('group_single', 1);
+    // The same messages consumed by a single consumer into another database: same result.
+    const single = await run('consumer', s.consumerArgs, { ...s.env, KAFKA_GROUP_ID: `${s.env.KAFKA_GROUP_ID}_single`, DB_PATH: one.db });
+    expect(single.code, single.stderr).toBe(0);
+    const ids = (file: string) => {
+      const db = openDb(file);
+      const r = db.prepare('SELECT event_id FROM events ORDER BY event_id').pluck().all();
+      const latest = db.prepare('SELECT date, id, event_id FROM latest_events ORDER BY date, id').all();
+      db.close();
+      return { r, latest };
+    };
+    const group = ids(s.db);
+    expect(group.r).toHaveLength(60_000);
+    expect(group).toEqual(ids(one.db));
+  });
+
+  it('--workers 2 shares the partitions and stores everything once', async () => {
+    const s = scenario('workers', 10_000);
+    expect((await run('producer', ['--file', s.csv, '--loops', '2'], s.env)).code).toBe(0);
+    const c = await run('consumer', [...s.consumerArgs, '--workers', '2'], s.env);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ stored: 20_000, deadLetters: 0 });
+    const db = openDb(s.db);
+    expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(20_000);
+    db.close();
+  });
+
+  it('sends non-JSON, wrong-typed, oversized and unmatched messages to the DLQ with reasons, keeping the good ones', async () => {
+    const s = scenario('dlq', 10);
+    const k = kafka();
+    const admin = k.admin();
+    await admin.connect();
+    await ensureTopic(admin, s.topic, 3);
+    await admin.disconnect();
+    const good = (id: number, n: number) =>
+      JSON.stringify({
+        eventId: `good-${id}-${n}`,
+        date: DATE,
+        loop: 1,
+        id,
+        neighborhood: `Neighborhood ${id}`,
+        population_estimate_total: 10,
+        population_margin_of_error_total: 1.5,
+        producedAt: new Date().toISOString(),
+      });
+    const producer = k.producer();
+    await producer.connect();
+    await producer.send({
+      topic: s.topic,
+      messages: [
+        { key: '1', value: good(1, 1) },
+        { key: '1', value: '{not json' },
+        { key: '2', value: good(2, 1) },
+        { key: '3', value: JSON.stringify({ ...JSON.parse(good(3, 1)), population_estimate_total: 'many' }) },
+        { key: '4', value: JSON.stringify({ ...JSON.parse(good(4, 1)), neighborhood: 'x'.repeat(5000) }) },
+        { key: '999', value: good(999, 1).replace('good-999', 'unmatched') },
+        { key: '5', value: good(5, 1) },
+      ],
+    });
+    await producer.disconnect();
+
+    const c = await run('consumer', s.consumerArgs, s.env);
+    expect(c.code, c.stderr).toBe(0);
+    const summary = JSON.parse(c.stdout);
+    expect(summary).toMatchObject({
+      stored: 3,
+      deadLetters: 4,
+      rejectsByReason: { invalid_json: 1, schema_mismatch: 1, oversized: 1, unmatched_id: 1 },
+    });
+    const db = openDb(s.db);
+    expect(db.prepare('SELECT event_id FROM events ORDER BY event_id').pluck().all()).toEqual(['good-1-1', 'good-2-1', 'good-5-1']);
+    expect(db.prepare('SELECT reason FROM dead_letters ORDER BY reason').pluck().all()).toEqual([
+      'invalid_json',
+      'oversized',
+      'schema_mismatch',
+      'unmatched_id',
+    ]);
+    db.close();
+    const dlq = (await readTopic(s.dlqTopic)).map((m) => JSON.parse(m.value));
+    expect(dlq.map((d) => d.reason).sort()).toEqual(['invalid_json', 'oversized', 'schema_mismatch', 'unmatched_id']);
+    for (const d of dlq) {
+      expect(d).toMatchObject({ topic: s.topic, detail: expect.any(String), partition: expect.any(Number), offset: expect.any(String) });
+    }
+    expect(dlq.find((d) => d.reason === 'invalid_json').value).toBe('{not json');
+  });
+
+  it('an unreachable broker gives one line naming the address, exit != 0 and no output', async () => {
+    const s = scenario('down', 1);
+    const env = { ...s.env, KAFKA_BROKERS: '127.0.0.1:1' };
+    const started = Date.now();
+    const c = await run('consumer', s.consumerArgs, env);
+    expect(c.code).not.toBe(0);
+    expect(c.stdout).toBe('');
+    const lines = c.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/127\.0\.0\.1:1/);
+    expect(fs.existsSync(s.db)).toBe(false);
+    const p = await run('producer', ['--file', s.csv], env);
+    expect(p.code).not.toBe(0);
+    expect(p.stdout).toBe('');
+    expect(p.stderr.trim().split('\n')).toHaveLength(1);
+    expect(p.stderr).toMatch(/127\.0\.0\.1:1/);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+});
