@@ -149,3 +149,20 @@ describe('the real sample files', () => {
     expect(nulls).toEqual(['income 22 -', 'income 22 **', 'income 72 -', 'income 72 **']);
   });
 });
+
+describe('cleanAcsMargin precision', () => {
+  it('gives exactly the double Number() parses, for many random decimals', () => {
+    let seed = 12345;
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    const mismatches: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const text = `${next() % 100_000_000}.${String(next() % 1_000_000_000).padStart(9, '0')}`;
+      if (cleanAcsMargin(text) !== Number(text)) mismatches.push(text);
+    }
+    expect(mismatches).toEqual([]);
+    expect(cleanAcsMargin('123456789012.123456789')).toBe(Number('123456789012.123456789'));
+  });
+});

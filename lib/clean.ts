@@ -58,6 +58,12 @@ let scanInt = 0;
 let scanFractionNonZero = false;
 let scanHasComma = false;
 let scanDigits = 0;
+/** All digits as one integer and the count after the dot: the value is scanMantissa / 10^digits. */
+let scanMantissa = 0;
+let scanFractionDigits = 0;
+
+/** Exact powers of ten: dividing an exact integer mantissa by one is a single, correctly rounded op. */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 function scanDecimal(raw: string, start: number, end: number): boolean {
   let value = 0;
@@ -85,14 +91,20 @@ function scanDecimal(raw: string, start: number, end: number): boolean {
   if (digits === 0) return false;
   if (sawComma && groupDigits !== 3) return false;
   let fractionNonZero = false;
+  let mantissa = value;
+  let fractionDigits = 0;
   if (i < end) {
     // raw[i] is the dot; at least one fraction digit is not required (`12.` is 12).
     for (i++; i < end; i++) {
       const c = raw.charCodeAt(i);
       if (c < CODE_0 || c > CODE_9) return false;
       if (c !== CODE_0) fractionNonZero = true;
+      mantissa = mantissa * 10 + (c - CODE_0);
+      fractionDigits++;
     }
   }
+  scanMantissa = mantissa;
+  scanFractionDigits = fractionDigits;
   scanInt = value;
   scanFractionNonZero = fractionNonZero;
   scanHasComma = sawComma;
@@ -174,7 +186,11 @@ export function cleanAcsMargin(raw: string): CleanResult {
     return numericReason(text, 'margin');
   }
   if (!scanFractionNonZero) return scanInt;
-  // A real fraction: let the engine round the decimal correctly rather than accumulating it.
+  // mantissa < 2^53 and 10^k (k <= 22) are exact doubles, so one division is correctly rounded:
+  // the same double Number(text) gives, without slicing a string.
+  if (scanMantissa <= Number.MAX_SAFE_INTEGER && scanFractionDigits <= 22) {
+    return scanMantissa / (POW10[scanFractionDigits] as number);
+  }
   const text = raw.slice(start, end);
   return Number(scanHasComma ? text.replaceAll(',', '') : text);
 }

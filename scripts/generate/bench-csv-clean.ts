@@ -28,14 +28,22 @@ console.log(
   `generated ${rows} rows x ${header.length} columns in ${((performance.now() - t) / 1000).toFixed(1)} s`,
 );
 
+/** CPU seconds of this process since `since`: steadier than wall time on a shared machine. */
+const cpuSeconds = (since: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+};
+
 // Pass 1: parse only.
 t = performance.now();
+let cpu = process.cpuUsage();
 let parsed = 0;
 for await (const batch of readCsvBatchesWithHeader(createReadStream(file), header, file))
   parsed += batch.length;
 const parseSeconds = (performance.now() - t) / 1000;
 console.log(
-  `csv: ${parsed} rows in ${parseSeconds.toFixed(2)} s = ${Math.round(parsed / parseSeconds)} rows/s`,
+  `csv: ${parsed} rows in ${parseSeconds.toFixed(2)} s = ${Math.round(parsed / parseSeconds)} rows/s` +
+    ` (${Math.round(parsed / cpuSeconds(cpu))} rows per CPU-second)`,
 );
 
 // Pass 2: clean every numeric cell of the parsed rows, kept in memory so only cleaning is timed.
@@ -47,6 +55,7 @@ const cleaners = header.map((h) => cleanerForHeader(h));
 let cells = 0;
 let nulls = 0;
 t = performance.now();
+cpu = process.cpuUsage();
 for (const fields of all) {
   for (let c = 2; c < fields.length; c++) {
     const v = (cleaners[c] as (raw: string) => unknown)(fields[c] as string);
@@ -56,5 +65,6 @@ for (const fields of all) {
 }
 const cleanSeconds = (performance.now() - t) / 1000;
 console.log(
-  `clean: ${cells} cells in ${cleanSeconds.toFixed(2)} s = ${Math.round(cells / cleanSeconds)} cells/s (${nulls} null)`,
+  `clean: ${cells} cells in ${cleanSeconds.toFixed(2)} s = ${Math.round(cells / cleanSeconds)} cells/s` +
+    ` (${Math.round(cells / cpuSeconds(cpu))} per CPU-second, ${nulls} null)`,
 );
