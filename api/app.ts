@@ -15,7 +15,7 @@ import express, {
   type Response,
 } from 'express';
 import helmet from 'helmet';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import swaggerUi from 'swagger-ui-express';
 import { CUBES, CUBE_NAMES } from '../lib/cubes.ts';
 import type { Logger } from '../lib/log.ts';
@@ -63,6 +63,8 @@ export interface Api {
    * http.createServer or supertest.
    */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** A server for `handler` with the API's limits and error format for unparsable requests. */
+  createServer(): http.Server;
   store: CubeStore;
   registry: Registry;
   document: OpenApiDocument;
@@ -365,7 +367,9 @@ export function createApp(options: ApiOptions): Api {
     if (
       middlewareHeaders !== undefined &&
       (req.method === 'GET' || req.method === 'HEAD') &&
-      (corsWildcard || req.headers.origin === undefined)
+      (corsWildcard || req.headers.origin === undefined) &&
+      req.headers['content-length'] === undefined &&
+      req.headers['transfer-encoding'] === undefined
     ) {
       const snapshot = store.currentSnapshot();
       const hit = snapshot && cache.get(snapshot.generation, req.url!);
@@ -379,9 +383,42 @@ export function createApp(options: ApiOptions): Api {
     app(req, res);
   };
 
+  /** An HTTP server for `handler`: bounded headers and timeouts, JSON errors for unparsable requests. */
+  const createServer = (): http.Server => {
+    const server = http.createServer({ maxHeaderSize: 16 * 1024 }, handler);
+    // Slow or idle clients must not hold sockets forever; keep-alive outlives typical proxies' 60 s.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.keepAliveTimeout = 65_000;
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Node's parser refused the request (raw non-ASCII in the URL, oversized headers, bad framing):
+      // answer in the API's error format rather than with an empty 400.
+      if (!socket.writable || err.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      const [status, code, message] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'headers_too_large', 'request headers larger than 16 kB']
+          : err.code === 'HPE_INVALID_URL' || err.code === 'HPE_INVALID_CHARACTER'
+            ? [
+                400,
+                'malformed_encoding',
+                'request line contains raw non-ASCII or control characters; percent-encode them as UTF-8',
+              ]
+            : [400, 'malformed_request', `malformed HTTP request (${err.code ?? 'parse error'})`];
+      const body = JSON.stringify(errorBody(code, message));
+      socket.end(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
+    return server;
+  };
+
   return {
     app,
     handler,
+    createServer,
     store,
     registry,
     document,

@@ -2,7 +2,6 @@
 // functions (test/fixtures/sample-cubes.ts), for api/fuzz.sh. Prints `listening <port>` on stdout
 // once ready; SIGTERM stops it and removes its temporary directory.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { buildSampleCubeDb } from '../test/fixtures/sample-cubes.ts';
@@ -14,7 +13,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-fuzz-'));
 const cubeDbPath = path.join(dir, 'cube_analytics.db');
 await buildSampleCubeDb(cubeDbPath, SAMPLE_DATE);
 const api = createApp({ cubeDbPath });
-const server = http.createServer(api.app);
+const server = api.createServer();
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);

@@ -1,7 +1,6 @@
 // `npm run api`: serves the API on API_HOST:API_PORT (default 0.0.0.0:8000) over CUBE_DB (default
 // var/cube_analytics.db). SIGTERM/SIGINT stop accepting connections, let in-flight requests
 // finish (at most SHUTDOWN_TIMEOUT_MS), close the cube db and exit 0.
-import http from 'node:http';
 import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { createApp } from './app.ts';
@@ -11,11 +10,7 @@ const logger = createLogger('api');
 function main(): void {
   const config = loadConfig();
   const api = createApp({ cubeDbPath: config.sqlite.cubeDbPath, corsOrigin: config.api.corsOrigin, logger });
-  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, api.handler);
-  // Slow or idle clients must not hold sockets forever; keep-alive outlives typical proxies' 60 s.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 65_000;
+  const server = api.createServer();
 
   const readiness = api.store.readiness();
   if (!readiness.ready)
