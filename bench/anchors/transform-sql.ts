@@ -22,25 +22,33 @@ export function quoteLiteral(text: string): string {
 export const CLEANING_MACROS: readonly string[] = [
   // Markers (`-`, `**`, `N/A`, `(X)`, empty) and garbage are not numbers: TRY_CAST makes them NULL.
   `CREATE OR REPLACE MACRO acs_real(s) AS TRY_CAST(replace(trim(s, ${WS}), ',', '') AS DOUBLE)`,
-  `CREATE OR REPLACE MACRO acs_count(s) AS (CASE WHEN acs_real(s) >= 0 AND acs_real(s) = floor(acs_real(s)) AND acs_real(s) <= 9007199254740991 THEN CAST(acs_real(s) AS BIGINT) END)`,
-  `CREATE OR REPLACE MACRO acs_margin(s) AS (CASE WHEN acs_real(s) >= 0 THEN acs_real(s) END)`,
+  // Applied to the DOUBLE produced by acs_real (a column, so the repeated references cost nothing).
+  `CREATE OR REPLACE MACRO acs_count(v) AS (CASE WHEN v >= 0 AND v = floor(v) AND v <= 9007199254740991 THEN CAST(v AS BIGINT) END)`,
+  `CREATE OR REPLACE MACRO acs_margin(v) AS (CASE WHEN v >= 0 THEN v END)`,
   `CREATE OR REPLACE MACRO acs_id(s) AS (CASE WHEN regexp_full_match(trim(s, ${WS}), '[0-9]+(\\.0*)?') AND TRY_CAST(trim(s, ${WS}) AS DOUBLE) > 0 THEN CAST(TRY_CAST(trim(s, ${WS}) AS DOUBLE) AS BIGINT) END)`,
 ];
 
-/** Reads one source file as text and cleans it into table `clean_<source>` (+ rejects rows). */
+/**
+ * Reads one source file as text and cleans it into table `clean_<source>` (+ rejects rows). Not strict:
+ * the generator's dirt mixes CRLF and LF line ends, which strict sniffing refuses; the stray CR is
+ * trimmed with the other whitespace.
+ */
 export function cleanSourceSql(source: SourceName, file: string): string[] {
   const schema = SOURCES[source];
   const raw = `raw_${source}`;
-  const cells = columnMapping(schema).map(({ header, column }) => {
+  const mapping = columnMapping(schema);
+  // Two projections: the inner parses each cell once (text -> DOUBLE), the outer applies the rule.
+  const parsed = mapping.map(({ header, column }) => `acs_real(${quoteIdent(header)}) AS ${quoteIdent(column)}`);
+  const cells = mapping.map(({ header, column }) => {
     const fn = header.startsWith('Margin of Error;') ? 'acs_margin' : 'acs_count';
-    return `${fn}(${quoteIdent(header)}) AS ${quoteIdent(column)}`;
+    return `${fn}(${quoteIdent(column)}) AS ${quoteIdent(column)}`;
   });
   const [neighborhood, id] = KEY_COLUMNS.map(quoteIdent);
   return [
-    `CREATE OR REPLACE TEMP TABLE ${raw} AS SELECT *, acs_id(${id}) AS __id FROM read_csv(${quoteLiteral(file)}, header = true, all_varchar = true, quote = '"', escape = '"')`,
+    `CREATE OR REPLACE TEMP TABLE ${raw} AS SELECT *, acs_id(${id}) AS __id FROM read_csv(${quoteLiteral(file)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"', strict_mode = false)`,
     `INSERT INTO rejects SELECT ${quoteLiteral(source)}, ${id}, 'bad_key' FROM ${raw} WHERE __id IS NULL`,
     `INSERT INTO rejects SELECT ${quoteLiteral(source)}, ${id}, 'duplicate_key' FROM ${raw} WHERE __id IN (SELECT __id FROM ${raw} WHERE __id IS NOT NULL GROUP BY __id HAVING count(*) > 1)`,
-    `CREATE OR REPLACE TEMP TABLE clean_${source} AS SELECT __id AS id, regexp_replace(trim(${neighborhood}, ${WS}), '\\s+', ' ', 'g') AS neighborhood, ${cells.join(', ')} FROM ${raw} WHERE __id IS NOT NULL AND __id NOT IN (SELECT __id FROM ${raw} WHERE __id IS NOT NULL GROUP BY __id HAVING count(*) > 1)`,
+    `CREATE OR REPLACE TEMP TABLE clean_${source} AS SELECT id, neighborhood, ${cells.join(', ')} FROM (SELECT __id AS id, regexp_replace(trim(${neighborhood}, ${WS}), '\\s+', ' ', 'g') AS neighborhood, ${parsed.join(', ')} FROM ${raw} WHERE __id IS NOT NULL AND __id NOT IN (SELECT __id FROM ${raw} WHERE __id IS NOT NULL GROUP BY __id HAVING count(*) > 1))`,
     `DROP TABLE ${raw}`,
   ];
 }

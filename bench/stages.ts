@@ -1,0 +1,275 @@
+// The bench stages: each runs our task and its anchor `runs` times on the same data and stack and
+// returns a StageResult. Order matters: data -> transform (joined file for the consumer) -> producer
+// (topic for the consumer) -> consumer (db for compute-cube) -> compute-cube (cube db for the API) -> API.
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { HdfsClient } from '../lib/hdfs.ts';
+import { SOURCES, SOURCE_NAMES } from '../lib/sources.ts';
+import { loadTest, waitForHttp, type LoadResult } from './api-load.ts';
+import { createTopic, lastJsonLine, task, timed, type BenchContext } from './context.ts';
+import { consumerPerfCommand, parseConsumerPerf, parseProducerPerf, producerPerfCommand, KAFKA_CLASS_SCRIPT } from './kafka-perf.ts';
+import type { Sample, StageResult } from './report.ts';
+import { median } from './stats.ts';
+import { sampleTreeRss, type Timed } from './spawn.ts';
+import { SPEC_TARGETS } from './targets.ts';
+
+const sample = (t: Timed): Sample => ({ seconds: t.seconds, peakRssKb: t.peakRssKb });
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+/** Generates the population once per (rows, seed, dirt) and uploads the sources to the bench's HDFS dir. */
+export async function prepareData(ctx: BenchContext): Promise<void> {
+  const marker = path.join(ctx.dataDir, '.complete');
+  if (!fs.existsSync(marker)) {
+    const { rows, seed, dirty } = ctx.params;
+    await timed(
+      ctx,
+      task(ctx, 'generate', 'scripts/generate/cli.ts', ['--rows', String(rows), '--out', ctx.dataDir, '--seed', seed, '--dirty', String(dirty), '--quiet']),
+    );
+    fs.writeFileSync(marker, new Date().toISOString());
+  }
+  const hdfs = HdfsClient.fromConfig(ctx.config.hdfs);
+  await hdfs.mkdirs(ctx.hdfsRawDir);
+  for (const name of SOURCE_NAMES) {
+    const local = path.join(ctx.dataDir, SOURCES[name].file);
+    const remote = `${ctx.hdfsRawDir}/${SOURCES[name].file}`;
+    const stat = await hdfs.stat(remote);
+    if (stat?.length === fs.statSync(local).size) continue;
+    await hdfs.writeAtomic(remote, fs.createReadStream(local));
+  }
+  ctx.log(`data: ${ctx.params.rows} Ids in ${ctx.dataDir}, uploaded to HDFS ${ctx.hdfsRawDir}`);
+}
+
+export async function benchTransform(ctx: BenchContext): Promise<StageResult> {
+  const ours: Sample[] = [];
+  const anchor: Sample[] = [];
+  const notes: string[] = [];
+  const work = path.join(ctx.workDir, 'duckdb-transform');
+  for (const i of range(ctx.params.runs)) {
+    const t = await timed(ctx, task(ctx, `transform-hdfs run ${i}`, 'tasks/transform-hdfs/cli.ts', ['--date', ctx.date]));
+    ours.push(sample(t));
+    if (i === 1) notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
+    const a = await timed(
+      ctx,
+      task(ctx, `duckdb-transform run ${i}`, 'bench/anchors/duckdb-transform.ts', ['--raw-dir', ctx.hdfsRawDir, '--out-dir', ctx.hdfsAnchorDir, '--work', work]),
+    );
+    anchor.push(sample(a));
+    if (i === 1) notes.push(`DuckDB phases (s): ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
+  }
+  notes.push(
+    'Both read the three source CSVs from HDFS over WebHDFS and write all_data_joined.csv + rejects back atomically; DuckDB (default threads = cores) cleans with TRY_CAST and joins in SQL.',
+  );
+  return {
+    stage: 'transform-hdfs',
+    ours: { name: 'transform-hdfs', rows: ctx.params.rows, samples: ours },
+    anchor: { name: 'DuckDB same clean+join', rows: ctx.params.rows, samples: anchor },
+    target: SPEC_TARGETS.transform,
+    notes,
+  };
+}
+
+/** Values of the first `count` messages of a topic, one per line: the perf-test's payloads. */
+async function writePayloadFile(ctx: BenchContext, topic: string, file: string, count: number): Promise<void> {
+  await timed(ctx, {
+    label: 'payload sample (console consumer)',
+    cmd: 'bash',
+    args: [
+      '-c',
+      `bash ${KAFKA_CLASS_SCRIPT} org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server ${ctx.config.kafka.brokers.join(',')} --topic ${topic} --from-beginning --max-messages ${count} --timeout-ms 60000 > ${file}`,
+    ],
+  });
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
+  if (lines < count / 2) throw new Error(`payload sample has ${lines} messages, expected ${count}`);
+}
+
+export interface ProducerOutcome {
+  result: StageResult;
+  /** A topic holding exactly `messages` messages of ours, for the consumer stage. */
+  topic: string;
+}
+
+export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome> {
+  const { messages, rows, runs } = ctx.params;
+  const loops = Math.max(1, Math.round(messages / rows));
+  const produced = loops * rows;
+  const population = path.join(ctx.dataDir, SOURCES.population.file);
+  const payloadFile = path.join(ctx.workDir, 'payloads.txt');
+  const ours: Sample[] = [];
+  const anchor: Sample[] = [];
+  const notes: string[] = [];
+  const selfReported: number[] = [];
+  const perfReported: number[] = [];
+  let firstTopic = '';
+  for (const i of range(runs)) {
+    const topic = `bench.population.${ctx.tag}.${i}`;
+    await createTopic(ctx, topic);
+    const t = await timed(
+      ctx,
+      task(ctx, `producer run ${i}`, 'tasks/producer/cli.ts', ['--file', population, '--loops', String(loops), '--topic', topic, '--date', ctx.date]),
+    );
+    ours.push(sample(t));
+    selfReported.push(Number(lastJsonLine(t.stdoutFile)?.messagesPerSecond ?? 0));
+    if (i === 1) {
+      firstTopic = topic;
+      await writePayloadFile(ctx, topic, payloadFile, Math.min(100_000, produced));
+    }
+    const perfTopic = `bench.perf.${ctx.tag}.${i}`;
+    await createTopic(ctx, perfTopic);
+    const a = await timed(
+      ctx,
+      producerPerfCommand(`producer-perf-test run ${i}`, {
+        bootstrap: ctx.config.kafka.brokers.join(','),
+        topic: perfTopic,
+        records: produced,
+        payloadFile,
+        compression: 'gzip',
+      }),
+    );
+    anchor.push(sample(a));
+    perfReported.push(parseProducerPerf(fs.readFileSync(a.stdoutFile, 'utf8')).recordsPerSecond);
+  }
+  const avgBytes = Math.round(fs.statSync(payloadFile).size / fs.readFileSync(payloadFile, 'utf8').split('\n').filter(Boolean).length);
+  notes.push(
+    `${loops} loops x ${rows.toLocaleString('en-US')} rows; acks=all, idempotent, gzip on both sides; perf-test payloads = ${Math.min(100_000, produced).toLocaleString('en-US')} of our own messages (avg ${avgBytes} B), Java client defaults otherwise (batch.size 16 KB, linger 5 ms), no key (ours keyed by Id).`,
+    `self-reported rates (median, excluding process start-up): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s, perf-test ${Math.round(median(perfReported)).toLocaleString('en-US')} msg/s.`,
+  );
+  return {
+    topic: firstTopic,
+    result: {
+      stage: 'producer',
+      ours: { name: 'producer', rows: produced, samples: ours },
+      anchor: { name: 'kafka-producer-perf-test', rows: produced, samples: anchor },
+      target: SPEC_TARGETS.producer,
+      notes,
+    },
+  };
+}
+
+export async function benchConsumer(ctx: BenchContext, topic: string): Promise<{ result: StageResult; db: string }> {
+  const { runs, consumerWorkers } = ctx.params;
+  const loops = Math.max(1, Math.round(ctx.params.messages / ctx.params.rows));
+  const messages = loops * ctx.params.rows;
+  const ours: Sample[] = [];
+  const anchor: Sample[] = [];
+  const notes: string[] = [];
+  const selfReported: number[] = [];
+  const perfFetchRates: number[] = [];
+  let firstDb = '';
+  for (const i of range(runs)) {
+    const db = path.join(ctx.dbDir, `consumer-${i}.db`);
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${db}${suffix}`, { force: true });
+    const args = ['--date', ctx.date, '--topic', topic, '--group', `bench-${ctx.tag}-${i}`, '--db', db, '--workers', String(consumerWorkers)];
+    const t = await timed(ctx, task(ctx, `consumer run ${i}`, 'tasks/consumer/cli.ts', args));
+    ours.push(sample(t));
+    selfReported.push(Number(lastJsonLine(t.stdoutFile)?.messagesPerSecond ?? 0));
+    const stored = new Database(db, { readonly: true }).prepare('SELECT count(*) FROM events').pluck().get() as number;
+    if (stored !== messages) throw new Error(`consumer run ${i} stored ${stored} events, expected ${messages}`);
+    if (i === 1) firstDb = db;
+    const a = await timed(
+      ctx,
+      consumerPerfCommand(`consumer-perf-test run ${i}`, {
+        bootstrap: ctx.config.kafka.brokers.join(','),
+        topic,
+        messages,
+        group: `bench-perf-${ctx.tag}-${i}`,
+      }),
+    );
+    anchor.push(sample(a));
+    perfFetchRates.push(parseConsumerPerf(fs.readFileSync(a.stdoutFile, 'utf8')).fetchMessagesPerSecond);
+  }
+  notes.push(
+    `${messages.toLocaleString('en-US')} messages over ${ctx.params.rows.toLocaleString('en-US')} Ids, --workers ${consumerWorkers}; every run checked: events in SQLite = messages. Ours includes loading the date's joined attributes (${ctx.params.rows.toLocaleString('en-US')} rows from HDFS) and committing every batch; the perf-test only fetches and decompresses.`,
+    `self-reported rates (median): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s; perf-test fetch-only ${Math.round(median(perfFetchRates)).toLocaleString('en-US')} msg/s.`,
+  );
+  return {
+    db: firstDb,
+    result: {
+      stage: 'consumer',
+      ours: { name: 'consumer', rows: messages, samples: ours },
+      anchor: { name: 'kafka-consumer-perf-test', rows: messages, samples: anchor },
+      target: SPEC_TARGETS.consumer,
+      notes,
+    },
+  };
+}
+
+export async function benchComputeCube(ctx: BenchContext, consumerDb: string): Promise<{ result: StageResult; cubeDb: string }> {
+  const events = new Database(consumerDb, { readonly: true }).prepare('SELECT count(*) FROM events WHERE date = ?').pluck().get(ctx.date) as number;
+  const duck = path.join(ctx.dbDir, 'anchor.duckdb');
+  const prep = await timed(
+    ctx,
+    task(ctx, 'duckdb-cube prep (untimed)', 'bench/anchors/sqlite-to-duckdb.ts', ['--sqlite', consumerDb, '--duckdb', duck, '--date', ctx.date, '--work', path.join(ctx.workDir, 'duckdb-cube')]),
+  );
+  const ours: Sample[] = [];
+  const anchor: Sample[] = [];
+  const notes: string[] = [`DuckDB input prepared (untimed) in ${prep.seconds.toFixed(1)} s: ${JSON.stringify(lastJsonLine(prep.stdoutFile))}`];
+  let cubeDb = '';
+  for (const i of range(ctx.params.runs)) {
+    const out = path.join(ctx.dbDir, `cube-${i}.db`);
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${out}${suffix}`, { force: true });
+    const t = await timed(ctx, task(ctx, `compute-cube run ${i}`, 'tasks/compute-cube/cli.ts', ['--date', ctx.date], { DB_PATH: consumerDb, CUBE_DB: out }));
+    ours.push(sample(t));
+    if (i === 1) {
+      cubeDb = out;
+      notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
+    }
+    const a = await timed(ctx, task(ctx, `duckdb-cube run ${i}`, 'bench/anchors/duckdb-cube.ts', ['--db', duck, '--date', ctx.date]));
+    anchor.push(sample(a));
+    if (i === 1) notes.push(`DuckDB: ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
+  }
+  notes.push(
+    `${events.toLocaleString('en-US')} events of the date -> latest per Id -> 3 cubes with bracket and city roll-ups. Each engine reads its own storage (SQLite file / DuckDB file) and writes the cubes into it.`,
+  );
+  return {
+    cubeDb,
+    result: {
+      stage: 'compute-cube',
+      ours: { name: 'compute-cube', rows: events, samples: ours },
+      anchor: { name: 'DuckDB same cubes', rows: events, samples: anchor },
+      target: SPEC_TARGETS.computeCube,
+      notes,
+    },
+  };
+}
+
+export async function benchApi(ctx: BenchContext, cubeDb: string, port = 18_765): Promise<StageResult> {
+  const { apiConnections, apiSeconds, runs } = ctx.params;
+  const base = `http://127.0.0.1:${port}`;
+  const url = `${base}/api/income`;
+  const out = fs.openSync(path.join(ctx.logDir, 'api.out'), 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ctx.root, 'api/server.ts')], {
+    cwd: ctx.root,
+    env: { ...process.env, ...ctx.env, CUBE_DB: cubeDb, API_PORT: String(port), API_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', out, out],
+  });
+  const rss = sampleTreeRss(child.pid);
+  const samples: Sample[] = [];
+  const loads: LoadResult[] = [];
+  try {
+    await waitForHttp(`${base}/readyz`, 30_000);
+    await loadTest(url, apiConnections, 2); // warm-up: JIT, statement cache
+    for (const i of range(runs)) {
+      const r = await loadTest(url, apiConnections, apiSeconds);
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`API load run ${i}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+      loads.push(r);
+      samples.push({ seconds: r.seconds });
+      ctx.log(`api run ${i}: ${Math.round(r.requestsPerSecond)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    fs.closeSync(out);
+  }
+  const peak = rss.stop();
+  const medianOf = (pick: (l: LoadResult) => number): number => median(loads.map(pick));
+  return {
+    stage: 'api /api/income',
+    ours: { name: 'api', rows: Math.round(medianOf((l) => l.requests)), samples: samples.map((s) => ({ ...s, peakRssKb: peak })) },
+    target: SPEC_TARGETS.api,
+    http: { requestsPerSecond: medianOf((l) => l.requestsPerSecond), p50Ms: medianOf((l) => l.p50Ms), p99Ms: medianOf((l) => l.p99Ms) },
+    notes: [
+      `autocannon in the bench process, ${apiConnections} connections, ${apiSeconds} s per run after a 2 s warm-up, default page of /api/income; medians of ${runs} runs: p50 ${medianOf((l) => l.p50Ms)} ms, p99 ${medianOf((l) => l.p99Ms)} ms. No anchor (absolute target).`,
+    ],
+  };
+}
