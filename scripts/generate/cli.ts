@@ -42,11 +42,10 @@ const program = new Command()
     parseFraction,
     0,
   )
-  .option(
-    '--sources <list>',
-    `comma-separated sources to write (${SOURCE_NAMES.join(',')})`,
-    parseSources,
-    SOURCE_NAMES,
+  .addOption(
+    new Option('--sources <list>', `comma-separated sources to write (${SOURCE_NAMES.join(',')})`)
+      .argParser(parseSources)
+      .default(SOURCE_NAMES, 'all four'),
   )
   .option(
     '--ids-from <csv>',
@@ -56,7 +55,7 @@ const program = new Command()
     new Option('--line-ending <eol>', 'line terminator of clean lines').choices(['lf', 'crlf']).default('lf'),
   )
   .option('--quiet', 'no progress output')
-  .showHelpAfterError();
+  .showHelpAfterError('(generate --help for usage)');
 
 async function main(): Promise<void> {
   program.parse();
