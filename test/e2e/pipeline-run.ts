@@ -1,7 +1,7 @@
 // Runs `npm run pipeline` (scripts/pipeline/cli.ts) for a test, isolated from other runs: its own
 // VAR_DIR (SQLite files), Kafka topic and group, and HDFS directories; the stack is the real one.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -65,13 +65,38 @@ export function run(
   });
 }
 
-/** `npm run pipeline -- --date D --json` in the isolated environment. */
-export async function runPipeline(iso: IsolatedRun, date: string): Promise<ProcessResult> {
-  return run(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/pipeline/cli.ts', '--date', date, '--json'],
-    iso.env,
-  );
+/** `npm run pipeline -- --date D --json [--data DIR]` in the isolated environment. */
+export async function runPipeline(iso: IsolatedRun, date: string, dataDir?: string): Promise<ProcessResult> {
+  const args = ['--import', 'tsx', 'scripts/pipeline/cli.ts', '--date', date, '--json'];
+  return run(process.execPath, dataDir ? [...args, '--data', dataDir] : args, iso.env);
+}
+
+/**
+ * A copy of data/sample with a few bad rows appended, so every reject counter has a series: a
+ * population row with a non-integer Id (producer reject), a population row whose Id no other source
+ * has (consumer dead letter, no match), and an income row with a non-integer Id (transform reject).
+ */
+export function sampleWithRejects(iso: IsolatedRun): string {
+  const dir = path.join(iso.varDir, 'data');
+  mkdirSync(dir, { recursive: true });
+  const extra: Record<string, string[]> = {
+    'total-population.csv': ['Not A Place,abc,10,5', 'Nowhere,99999,100,10'],
+    'aggregate-household-income-in-the-past-12-months-in-2015-inflation-adjusted-dollars.csv': [
+      'Bad Row,xyz,100,10',
+    ],
+  };
+  const sample = path.join(REPO_DIR, 'data', 'sample');
+  for (const file of readdirSync(sample).filter((f) => f.endsWith('.csv'))) {
+    let text = readFileSync(path.join(sample, file), 'utf8');
+    const eol = text.includes('\r\n') ? '\r\n' : '\n';
+    const lines = extra[file];
+    if (lines) {
+      if (!text.endsWith('\n')) text += eol;
+      text += lines.map((line) => line + eol).join('');
+    }
+    writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
 }
 
 export async function httpOk(url: string): Promise<boolean> {

@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureApi, isolatedRun, REPO_DIR, runPipeline } from './pipeline-run.ts';
+import { ensureApi, isolatedRun, REPO_DIR, runPipeline, sampleWithRejects } from './pipeline-run.ts';
 import {
   alertExpressions,
   dashboardExpressions,
@@ -41,7 +41,8 @@ beforeAll(async () => {
   // Loads the current prometheus/alerts.yml (the local Prometheus runs with --web.enable-lifecycle).
   await prometheus.reload();
   const iso = isolatedRun('promql');
-  const result = await runPipeline(iso, DATE);
+  // The sample plus a few bad rows: the reject and dead-letter panels need a series each.
+  const result = await runPipeline(iso, DATE, sampleWithRejects(iso));
   if (result.code !== 0) {
     throw new Error(
       `npm run pipeline failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`,
