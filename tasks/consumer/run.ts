@@ -175,8 +175,9 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
     maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.partitions),
     minBytes: 1,
     maxWaitTimeInMs: 250,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    // A killed member is noticed (and its partitions reassigned) within 10 s.
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
     // Errors are handled here (fatal => exit non-zero); kafkajs must not silently restart.
     retry: { retries: 5 },
   });
@@ -202,7 +203,7 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
     }
   });
 
-  const eachBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> => {
+  const eachBatch = async ({ batch, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> => {
     if (fatal || !isRunning() || isStale() || batch.messages.length === 0) return;
     const t0 = process.hrtime.bigint();
     const partition = batch.partition;
@@ -278,7 +279,6 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
       consumer.commitOffsets([{ topic: opts.topic, partition, offset: String(next) }]).catch(() => undefined);
     }
     if (isDone()) resolveDone();
-    await heartbeat();
   };
 
   let progressTimer: NodeJS.Timeout | undefined;
@@ -298,7 +298,10 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
           // A failed batch committed nothing: stop and exit non-zero; the next run resumes from SQLite.
           fatal = err instanceof Error ? err : new Error(String(err));
           resolveDone();
+          return;
         }
+        // Outside the catch: a rebalance surfaces here and kafkajs itself must handle it (rejoin).
+        await payload.heartbeat();
       },
     });
     // Bounded mode: also check on a timer, since a partition with nothing new never gets a batch
