@@ -31,7 +31,16 @@ our_pid() {
   [[ -f "$file" ]] || return 1
   pid="$(<"$file")"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  # A stale pid file may name a reused pid: every service's command line mentions STACK_DIR.
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"$STACK_DIR"* ]] || return 1
   echo "$pid"
+}
+
+# Serialises up/down: several developers (and test set-ups) may run `stack up` at the same moment.
+lock_stack() {
+  mkdir -p "$STACK_RUN"
+  exec 9>"$STACK_RUN/.lock"
+  flock -w 900 9 || die "another stack command holds $STACK_RUN/.lock for 15 min; giving up"
 }
 
 port_open() {

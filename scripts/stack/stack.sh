@@ -215,8 +215,14 @@ cmd_down() {
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
-  down) cmd_down ;;
+  up)
+    lock_stack
+    cmd_up
+    ;;
+  down)
+    lock_stack
+    cmd_down
+    ;;
   status) cmd_status ;;
   *)
     echo "usage: npm run stack -- up|down|status" >&2
