@@ -1,0 +1,380 @@
+// npm run chaos [-- --short] [--only a,b] [--hard]: injects faults into real runs against the local
+// stack and checks that nothing is lost or duplicated:
+//   consumer-kill     SIGKILL of the consumer at random points (>= 5), restart, until done
+//   broker-produce    Kafka broker stopped mid-produce, restarted with `npm run stack -- up`
+//   broker-consume    Kafka broker stopped mid-consume, restarted the same way
+//   namenode          NameNode stopped mid-transform: all_data_joined.csv must be the whole previous
+//                     or the whole new file, never a part
+// A failed task is re-run, as the DAG's retries would. Prints a table; exits 1 on any loss,
+// duplicate, partial file or fault that could not be injected.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Command, InvalidArgumentError } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../lib/config.ts';
+import { HdfsClient } from '../lib/hdfs.ts';
+import { createKafka } from '../lib/kafka.ts';
+import { SOURCES, SOURCE_NAMES } from '../lib/sources.ts';
+import { hdfsHash, readTopicEvents, storedEvents, type EventKey } from './chaos/observe.ts';
+import { stackUp, stopService } from './chaos/stack-control.ts';
+import { EMPTY_TALLY, fileVerdict, isClean, randomDelays, tally, type Tally } from './chaos/verify.ts';
+import { markdownTable } from './table.ts';
+
+const FAULTS = ['namenode', 'consumer-kill', 'broker-consume', 'broker-produce'] as const;
+type Fault = (typeof FAULTS)[number];
+
+const program = new Command('chaos')
+  .description('Fault injection against the local stack: consumer SIGKILL, broker and NameNode restarts.')
+  .option('--short', 'CI form: small data, 5 kills, one restart of each service (a few minutes)')
+  .option('--only <faults>', `comma-separated subset of ${FAULTS.join(',')}`, (v: string) => {
+    const names = v.split(',').map((s) => s.trim());
+    for (const n of names) if (!(FAULTS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown fault "${n}"`);
+    return names as Fault[];
+  })
+  .option('--hard', 'SIGKILL the broker and NameNode instead of SIGTERM')
+  .option('--seed <n>', 'seed of the random kill points (default: random)')
+  .showHelpAfterError();
+
+interface Row {
+  fault: string;
+  runs: number;
+  tally: Tally;
+  ok: boolean;
+  detail: string;
+}
+
+const ROOT = process.cwd();
+const DATE = '2000-01-02';
+const TAG = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+const WORK = path.join(ROOT, 'var', 'chaos');
+const LOGS = path.join(WORK, 'logs', TAG);
+const RAW = '/chaos/raw';
+const PROCESSED = '/chaos/processed';
+const ENV = {
+  RUN_DATE: DATE,
+  HDFS_RAW_DIR: RAW,
+  HDFS_PROCESSED_DIR: PROCESSED,
+  DB_PATH: path.join(WORK, 'unused.db'),
+  CUBE_DB: path.join(WORK, 'unused-cube.db'),
+  LOG_LEVEL: 'info',
+};
+const config = loadConfig({ ...process.env, ...ENV });
+const hdfs = HdfsClient.fromConfig(config.hdfs);
+const kafka = createKafka(config.kafka, { retries: 10 });
+const say = (line: string): void => void process.stderr.write(`chaos: ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let seed = 0;
+/** mulberry32: reproducible kill points for a given --seed. */
+function random(): number {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+interface Running {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  started: number;
+}
+
+/** A repo CLI in its own process group (so a SIGKILL takes its workers too), logs to LOGS. */
+function start(label: string, file: string, args: string[]): Running {
+  fs.mkdirSync(LOGS, { recursive: true });
+  const log = fs.openSync(path.join(LOGS, `${label.replace(/[^a-zA-Z0-9._-]+/g, '-')}.log`), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...ENV },
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      fs.closeSync(log);
+      resolve({ code, signal });
+    }),
+  );
+  return { child, exited, started: Date.now() };
+}
+
+async function runToEnd(label: string, file: string, args: string[]): Promise<number | null> {
+  return (await start(label, file, args).exited).code;
+}
+
+/** Re-runs a task until it exits 0 (the DAG's retries); returns the attempts used. */
+async function retryUntilSuccess(label: string, file: string, args: string[], attempts = 5): Promise<number> {
+  for (let i = 1; i <= attempts; i++) {
+    if ((await runToEnd(`${label} retry ${i}`, file, args)) === 0) return i;
+    await sleep(2000);
+  }
+  throw new Error(`${label} still failing after ${attempts} attempts; see ${LOGS}`);
+}
+
+async function ensureData(name: string, rows: number): Promise<string> {
+  const dir = path.join(WORK, 'data', `${name}-${rows}`);
+  if (!fs.existsSync(path.join(dir, '.complete'))) {
+    const code = await runToEnd(`generate ${name}`, 'scripts/generate/cli.ts', ['--rows', String(rows), '--out', dir, '--seed', `chaos-${name}`, '--quiet']);
+    if (code !== 0) throw new Error(`generator failed for ${name}`);
+    fs.writeFileSync(path.join(dir, '.complete'), '');
+  }
+  return dir;
+}
+
+async function upload(dir: string): Promise<void> {
+  await hdfs.mkdirs(RAW);
+  for (const name of SOURCE_NAMES) {
+    await hdfs.writeAtomic(`${RAW}/${SOURCES[name].file}`, fs.createReadStream(path.join(dir, SOURCES[name].file)));
+  }
+}
+
+const JOINED = `${PROCESSED}/date=${DATE}/all_data_joined.csv`;
+const LATEST = `${PROCESSED}/all_data_joined.csv`;
+const TRANSFORM = 'tasks/transform-hdfs/cli.ts';
+const PRODUCER = 'tasks/producer/cli.ts';
+const CONSUMER = 'tasks/consumer/cli.ts';
+const faultSignal = (): NodeJS.Signals => (program.opts().hard ? 'SIGKILL' : 'SIGTERM');
+
+async function hashes(): Promise<[string | undefined, string | undefined]> {
+  return [await hdfsHash(hdfs, JOINED), await hdfsHash(hdfs, LATEST)];
+}
+
+/** NameNode stopped during transform_hdfs: the joined file stays whole (previous or new). */
+async function namenodeFault(small: string, big: string, runs: number): Promise<Row> {
+  await upload(big);
+  const t0 = Date.now();
+  if ((await runToEnd('transform new (reference)', TRANSFORM, ['--date', DATE])) !== 0) throw new Error('reference transform failed');
+  const duration = Date.now() - t0;
+  const [newDated, newLatest] = await hashes();
+  const details: string[] = [];
+  let ok = true;
+  let injected = 0;
+  for (let i = 1; i <= runs; i++) {
+    await upload(small);
+    if ((await runToEnd(`transform previous ${i}`, TRANSFORM, ['--date', DATE])) !== 0) throw new Error('previous transform failed');
+    const [prevDated, prevLatest] = await hashes();
+    await upload(big);
+    const run = start(`transform faulted ${i}`, TRANSFORM, ['--date', DATE]);
+    const [delay] = randomDelays(1, Math.max(300, duration * 0.3), Math.max(600, duration * 0.9), random);
+    await sleep(delay!);
+    const stillRunning = run.child.exitCode === null;
+    await stopService(ROOT, 'namenode', faultSignal());
+    say(`NameNode stopped ${delay} ms into transform ${i} (transform ${stillRunning ? 'running' : 'already done'})`);
+    const exit = await Promise.race([run.exited, sleep(120_000).then(() => ({ code: -1, signal: null }))]);
+    if (exit.code === -1) run.child.kill('SIGKILL');
+    // Seen with the NameNode back, before any retry: the state the fault left.
+    const upSeconds = await stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
+    const [afterDated, afterLatest] = await hashes();
+    const seen = [fileVerdict(afterDated, prevDated!, newDated!), fileVerdict(afterLatest, prevLatest!, newLatest!)];
+    let retries = 0;
+    if (exit.code !== 0) retries = await retryUntilSuccess(`transform ${i}`, TRANSFORM, ['--date', DATE]);
+    const [finalDated, finalLatest] = await hashes();
+    const final = [fileVerdict(finalDated, prevDated!, newDated!), fileVerdict(finalLatest, prevLatest!, newLatest!)];
+    const good = seen.every((v) => v === 'previous' || v === 'new') && final.every((v) => v === 'new');
+    if (stillRunning) injected++;
+    ok &&= good && stillRunning;
+    details.push(
+      `run ${i}: stop at ${delay} ms, transform exit ${exit.code ?? exit.signal}, NameNode back in ${upSeconds.toFixed(0)} s; after fault dated=${seen[0]} latest=${seen[1]}; after ${retries} retries dated=${final[0]} latest=${final[1]}`,
+    );
+  }
+  return {
+    fault: 'NameNode restart during transform',
+    runs: injected,
+    tally: EMPTY_TALLY,
+    ok,
+    detail: details.join('; '),
+  };
+}
+
+function eventTallies(expected: EventKey[], stored: EventKey[]): Tally {
+  const byId = tally(
+    expected.map((e) => e.eventId),
+    stored.map((e) => e.eventId),
+  );
+  const byOffset = tally(
+    expected.map((e) => `${e.partition}:${e.offset}`),
+    stored.map((e) => `${e.partition}:${e.offset}`),
+  );
+  // Lost/duplicated by event id; a duplicate by Kafka coordinates (same message stored twice under
+  // two ids) would show in the second tally.
+  return { ...byId, duplicated: Math.max(byId.duplicated, byOffset.duplicated) };
+}
+
+function freshDb(name: string): string {
+  const db = path.join(WORK, `${name}-${TAG}.db`);
+  for (const s of ['', '-wal', '-shm']) fs.rmSync(`${db}${s}`, { force: true });
+  return db;
+}
+
+const consumerArgs = (topic: string, db: string, group: string) => ['--date', DATE, '--topic', topic, '--db', db, '--group', group];
+
+async function produce(topic: string, population: string, loops: number): Promise<void> {
+  if ((await runToEnd(`produce ${topic}`, PRODUCER, ['--file', population, '--loops', String(loops), '--topic', topic, '--date', DATE])) !== 0) {
+    throw new Error(`producer failed for ${topic}`);
+  }
+}
+
+async function verifyConsumed(topic: string, db: string): Promise<{ tally: Tally; deadLetters: number }> {
+  const expected = await readTopicEvents(kafka, topic, `chaos-reader-${TAG}-${topic}`);
+  const { events, deadLetters } = storedEvents(db, DATE);
+  return { tally: eventTallies(expected, events), deadLetters };
+}
+
+/** SIGKILL of the consumer at random points, restarted each time, then run to the end. */
+async function consumerKillFault(population: string, loops: number, kills: number): Promise<Row> {
+  const topic = `chaos.kill.${TAG}`;
+  const db = freshDb('kill');
+  const group = `chaos-kill-${TAG}`;
+  await produce(topic, population, loops);
+  let done = 0;
+  let finishedEarly = 0;
+  const points: number[] = [];
+  while (done < kills) {
+    const [delay] = randomDelays(1, 500, 4000, random);
+    const run = start(`consumer kill ${done + 1}`, CONSUMER, consumerArgs(topic, db, group));
+    const exit = await Promise.race([run.exited, sleep(delay!).then(() => undefined)]);
+    if (exit === undefined) {
+      process.kill(-run.child.pid!, 'SIGKILL');
+      await run.exited;
+      done++;
+      points.push(delay!);
+      say(`consumer SIGKILLed ${delay} ms after start (${done}/${kills})`);
+    } else {
+      if (exit.code !== 0) throw new Error(`consumer exited ${exit.code} without a fault; see ${LOGS}`);
+      // The topic was drained before the kill point: give it more to do and keep killing.
+      finishedEarly++;
+      if (finishedEarly > kills * 3) throw new Error('consumer finishes before every kill point; use more messages');
+      await produce(topic, population, loops);
+    }
+  }
+  if ((await runToEnd('consumer final', CONSUMER, consumerArgs(topic, db, group))) !== 0) throw new Error('final consumer run failed');
+  const { tally: t, deadLetters } = await verifyConsumed(topic, db);
+  return {
+    fault: 'consumer SIGKILL at random points',
+    runs: done,
+    tally: t,
+    ok: isClean(t) && deadLetters === 0,
+    detail: `kills at ${points.join(', ')} ms after start; ${t.stored.toLocaleString('en-US')} events stored of ${t.expected.toLocaleString('en-US')} produced; dead letters ${deadLetters}${finishedEarly ? `; ${finishedEarly} runs drained the topic before their kill point (more produced)` : ''}`,
+  };
+}
+
+/** Broker stopped while the consumer runs; the consumer is re-run until it succeeds. */
+async function brokerConsumeFault(population: string, loops: number): Promise<Row> {
+  const topic = `chaos.bconsume.${TAG}`;
+  const db = freshDb('broker-consume');
+  const group = `chaos-bconsume-${TAG}`;
+  await produce(topic, population, loops);
+  const run = start('consumer (broker restart)', CONSUMER, consumerArgs(topic, db, group));
+  const [delay] = randomDelays(1, 1500, 3500, random);
+  await sleep(delay!);
+  const injected = run.child.exitCode === null;
+  await stopService(ROOT, 'kafka', faultSignal());
+  say(`broker stopped ${delay} ms into the consumer run`);
+  const upSeconds = await stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
+  const exit = await run.exited;
+  const retries = exit.code === 0 ? 0 : await retryUntilSuccess('consumer after broker restart', CONSUMER, consumerArgs(topic, db, group));
+  const { tally: t, deadLetters } = await verifyConsumed(topic, db);
+  return {
+    fault: 'broker restart mid-consume',
+    runs: injected ? 1 : 0,
+    tally: t,
+    ok: injected && isClean(t) && deadLetters === 0,
+    detail: `broker stopped at ${delay} ms, back in ${upSeconds.toFixed(0)} s; consumer exit ${exit.code ?? exit.signal}, ${retries} re-runs; ${t.stored.toLocaleString('en-US')}/${t.expected.toLocaleString('en-US')} events; dead letters ${deadLetters}`,
+  };
+}
+
+/**
+ * Broker stopped while the producer runs. The producer is re-run if it failed (a DAG retry), then
+ * the topic is consumed. Checked end to end by (loop, Id): every row of every loop stored once.
+ */
+async function brokerProduceFault(population: string, loops: number): Promise<Row> {
+  const topic = `chaos.bproduce.${TAG}`;
+  const db = freshDb('broker-produce');
+  const produceArgs = ['--file', population, '--loops', String(loops), '--topic', topic, '--date', DATE];
+  const run = start('producer (broker restart)', PRODUCER, produceArgs);
+  const [delay] = randomDelays(1, 1500, 3500, random);
+  await sleep(delay!);
+  const injected = run.child.exitCode === null;
+  await stopService(ROOT, 'kafka', faultSignal());
+  say(`broker stopped ${delay} ms into the producer run`);
+  const upSeconds = await stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
+  const exit = await run.exited;
+  const retries = exit.code === 0 ? 0 : await retryUntilSuccess('producer after broker restart', PRODUCER, produceArgs);
+  if ((await runToEnd('consumer (after produce fault)', CONSUMER, consumerArgs(topic, db, `chaos-bproduce-${TAG}`))) !== 0) {
+    throw new Error('consumer failed after the produce fault');
+  }
+  const topicEvents = await readTopicEvents(kafka, topic, `chaos-reader-${TAG}-${topic}`);
+  const { events, deadLetters } = storedEvents(db, DATE);
+  const ids = [...new Set(topicEvents.map((e) => e.id))];
+  const expectedRows = Array.from({ length: loops }, (_, l) => ids.map((id) => `${l + 1}:${id}`)).flat();
+  const rows = tally(expectedRows, events.map((e) => `${e.loop}:${e.id}`));
+  const consumed = eventTallies(topicEvents, events);
+  const t = { ...rows, lost: rows.lost + consumed.lost, duplicated: Math.max(rows.duplicated, consumed.duplicated) };
+  return {
+    fault: 'broker restart mid-produce',
+    runs: injected ? 1 : 0,
+    tally: t,
+    ok: injected && isClean(t) && deadLetters === 0,
+    detail: `broker stopped at ${delay} ms, back in ${upSeconds.toFixed(0)} s; producer exit ${exit.code ?? exit.signal}, ${retries} re-runs; topic holds ${topicEvents.length.toLocaleString('en-US')} messages for ${expectedRows.length.toLocaleString('en-US')} (loop, Id) rows; consumer exact vs topic: lost ${consumed.lost}, dup ${consumed.duplicated}`,
+  };
+}
+
+async function main(): Promise<number> {
+  const opts = program.parse().opts<{ short?: boolean; only?: Fault[]; hard?: boolean; seed?: string }>();
+  seed = Number(opts.seed ?? Math.floor(Math.random() * 2 ** 31));
+  const short = opts.short === true;
+  const wanted = new Set<Fault>(opts.only ?? FAULTS);
+  const p = short
+    ? { rows: 20_000, smallRows: 2_000, loops: 5, kills: 5, nnRuns: 1 }
+    : { rows: 100_000, smallRows: 10_000, loops: 10, kills: 10, nnRuns: 3 };
+  say(`seed ${seed}; logs in ${LOGS}; ${JSON.stringify(p)}`);
+  fs.mkdirSync(LOGS, { recursive: true });
+  const big = await ensureData('new', p.rows);
+  const small = await ensureData('previous', p.smallRows);
+  const population = path.join(big, SOURCES.population.file);
+  const rows: Row[] = [];
+  const attempt = async (fault: Fault, name: string, fn: () => Promise<Row>) => {
+    if (!wanted.has(fault)) return;
+    try {
+      rows.push(await fn());
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      say(`${fault} could not run: ${message}`);
+      rows.push({ fault: name, runs: 0, tally: EMPTY_TALLY, ok: false, detail: `did not complete: ${message.split('\n')[0]}` });
+      // Leave the shared stack as we found it.
+      await stackUp(ROOT, path.join(LOGS, 'stack-up.log')).catch(() => undefined);
+    }
+  };
+  // The NameNode fault also leaves the new joined file in place, which the consumer runs need.
+  if (wanted.has('namenode')) await attempt('namenode', 'NameNode restart during transform', () => namenodeFault(small, big, p.nnRuns));
+  else {
+    await upload(big);
+    if ((await runToEnd('transform', TRANSFORM, ['--date', DATE])) !== 0) throw new Error('transform failed');
+  }
+  await attempt('consumer-kill', 'consumer SIGKILL at random points', () => consumerKillFault(population, p.loops, p.kills));
+  await attempt('broker-consume', 'broker restart mid-consume', () => brokerConsumeFault(population, p.loops));
+  await attempt('broker-produce', 'broker restart mid-produce', () => brokerProduceFault(population, p.loops));
+
+  const table = markdownTable(
+    [
+      { header: 'fault' },
+      { header: 'runs', align: 'right' },
+      { header: 'lost', align: 'right' },
+      { header: 'duplicated', align: 'right' },
+      { header: 'result' },
+    ],
+    rows.map((r) => [r.fault, String(r.runs), String(r.tally.lost), String(r.tally.duplicated + r.tally.unexpected), r.ok ? 'PASS' : 'FAIL']),
+  );
+  process.stdout.write(`\n${table}\n\n${rows.map((r) => `- ${r.fault}: ${r.detail}`).join('\n')}\n`);
+  fs.writeFileSync(path.join(LOGS, 'result.json'), JSON.stringify({ seed, params: p, rows }, null, 2));
+  return rows.every((r) => r.ok) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`chaos: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
