@@ -374,9 +374,12 @@ export function createApp(options: ApiOptions): Api {
       const snapshot = store.currentSnapshot();
       const hit = snapshot && cache.get(snapshot.generation, req.url!);
       if (hit) {
+        const start = performance.now();
         hits.inc();
-        metrics.track(req, res, () => hit.route);
-        writeFast(req, res, hit, middlewareHeaders, cacheControl);
+        const status = writeFast(req, res, hit, middlewareHeaders, cacheControl);
+        // The ready bytes are handed to the socket synchronously: timing up to here, without a
+        // 'finish' listener per request, measures the same thing for a cache hit.
+        metrics.observe(req.method, hit.route, status, start);
         return;
       }
     }

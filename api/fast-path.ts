@@ -78,14 +78,14 @@ export function captureMiddlewareHeaders(headers: OutgoingHttpHeaders): Middlewa
   return { flat, vary };
 }
 
-/** Writes a cached response with the captured middleware headers; no Express involved. */
+/** Writes a cached response with the captured middleware headers, no Express involved; returns the status. */
 export function writeFast(
   req: IncomingMessage,
   res: ServerResponse,
   cached: CachedResponse,
   middleware: MiddlewareHeaders,
   cacheControl: string,
-): void {
+): number {
   const rep = chooseRepresentation(req, cached);
   const notModified = ifNoneMatchHits(req.headers['if-none-match'], rep.etag);
   // The full header list of each (representation, 304 or not) is built once per cached response.
@@ -99,6 +99,8 @@ export function writeFast(
     if (vary.length > 0) flat.push('Vary', vary.join(', '));
     cached.wire[slot] = flat;
   }
-  res.writeHead(notModified ? 304 : 200, flat);
+  const status = notModified ? 304 : 200;
+  res.writeHead(status, flat);
   res.end(notModified ? undefined : rep.body);
+  return status;
 }

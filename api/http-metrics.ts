@@ -42,19 +42,22 @@ export class HttpMetrics {
 
   /** Records the request when its response has been sent. `route()` is read at that time. */
   track(req: IncomingMessage, res: ServerResponse, route: () => string): void {
-    const start = process.hrtime.bigint();
-    res.once('finish', () => {
-      const key = `${req.method}\0${route()}\0${res.statusCode}`;
-      let child = this.children.get(key);
-      if (!child) {
-        const labels = { method: req.method ?? 'GET', route: route(), status: String(res.statusCode) };
-        const counter = this.requests.labels(labels);
-        const histogram = this.duration.labels(labels);
-        child = { inc: () => counter.inc(), observe: (v) => histogram.observe(v) };
-        this.children.set(key, child);
-      }
-      child.inc();
-      child.observe(Number(process.hrtime.bigint() - start) / 1e9);
-    });
+    const start = performance.now();
+    res.once('finish', () => this.observe(req.method ?? 'GET', route(), res.statusCode, start));
+  }
+
+  /** Records one request that started at `start` (performance.now()) and ends now. */
+  observe(method: string, route: string, status: number, start: number): void {
+    const key = `${method}\0${route}\0${status}`;
+    let child = this.children.get(key);
+    if (!child) {
+      const labels = { method, route, status: String(status) };
+      const counter = this.requests.labels(labels);
+      const histogram = this.duration.labels(labels);
+      child = { inc: () => counter.inc(), observe: (v) => histogram.observe(v) };
+      this.children.set(key, child);
+    }
+    child.inc();
+    child.observe((performance.now() - start) / 1000);
   }
 }
