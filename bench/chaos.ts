@@ -229,7 +229,8 @@ async function consumerKillFault(population: string, loops: number, kills: numbe
   await produce(topic, population, loops);
   let done = 0;
   let finishedEarly = 0;
-  const points: number[] = [];
+  const points: string[] = [];
+  const storedNow = (): number => (fs.existsSync(db) ? storedEvents(db, DATE).events.length : 0);
   while (done < kills) {
     const [delay] = randomDelays(1, 500, 4000, random);
     const run = start(`consumer kill ${done + 1}`, CONSUMER, consumerArgs(topic, db, group));
@@ -238,8 +239,9 @@ async function consumerKillFault(population: string, loops: number, kills: numbe
       process.kill(-run.child.pid!, 'SIGKILL');
       await run.exited;
       done++;
-      points.push(delay!);
-      say(`consumer SIGKILLed ${delay} ms after start (${done}/${kills})`);
+      const stored = storedNow();
+      points.push(`${delay} ms (${stored.toLocaleString('en-US')} stored)`);
+      say(`consumer SIGKILLed ${delay} ms after start, ${stored} events stored (${done}/${kills})`);
     } else {
       if (exit.code !== 0) throw new Error(`consumer exited ${exit.code} without a fault; see ${LOGS}`);
       // The topic was drained before the kill point: give it more to do and keep killing.
@@ -255,7 +257,7 @@ async function consumerKillFault(population: string, loops: number, kills: numbe
     runs: done,
     tally: t,
     ok: isClean(t) && deadLetters === 0,
-    detail: `kills at ${points.join(', ')} ms after start; ${t.stored.toLocaleString('en-US')} events stored of ${t.expected.toLocaleString('en-US')} produced; dead letters ${deadLetters}${finishedEarly ? `; ${finishedEarly} runs drained the topic before their kill point (more produced)` : ''}`,
+    detail: `kills after ${points.join(', ')}; ${t.stored.toLocaleString('en-US')} events stored of ${t.expected.toLocaleString('en-US')} produced; dead letters ${deadLetters}${finishedEarly ? `; ${finishedEarly} runs drained the topic before their kill point (more produced)` : ''}`,
   };
 }
 

@@ -1,0 +1,23 @@
+// CI form of the chaos suite: `npm run chaos -- --short` against the real stack (consumer SIGKILLs,
+// broker restarts mid-produce and mid-consume, NameNode restart mid-transform) must exit 0: nothing
+// lost, nothing duplicated, the joined file never partial.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+describe('chaos --short', () => {
+  it(
+    'survives every fault without loss or duplication',
+    () => {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/chaos.ts', '--short', '--seed', '20261128'], {
+        cwd: process.cwd(),
+        encoding: 'utf8',
+        timeout: 230_000,
+      });
+      const output = `${run.stdout}\n${run.stderr}`;
+      expect(run.error, output).toBeUndefined();
+      expect(output).toContain('| fault');
+      expect(run.status, output).toBe(0);
+    },
+    240_000,
+  );
+});
