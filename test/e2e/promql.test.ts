@@ -21,6 +21,10 @@ describe('PromQL extraction', () => {
       'compute_cube_last_success_timestamp_seconds',
     ]);
     expect(metricNames('up{job="api"} == 0 or vector(0)')).toEqual(['up']);
+    expect(metricNames('sum(rate(a_total[5m])) / clamp_min(sum(rate(b_total[5m])), 1e-9) > 2.5E+3')).toEqual([
+      'a_total',
+      'b_total',
+    ]);
   });
 
   it("substitutes Grafana's range variables", () => {

@@ -80,6 +80,7 @@ export function metricNames(expr: string): string[] {
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""') // strings
     .replace(/\{[^}]*\}/g, ' ') // label matchers
     .replace(/\[[^\]]*\]/g, ' ') // range selectors
+    .replace(/(?<![A-Za-z0-9_:])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, ' ') // numbers, 1e-9 included
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' '); // label lists
   const names = new Set<string>();
   for (const match of stripped.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)\s*(\()?/g)) {
