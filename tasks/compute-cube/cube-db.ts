@@ -14,7 +14,7 @@ import {
   createTableSql,
   type CubeName,
 } from '../../lib/cubes.ts';
-import type { CubeRows } from './cube-math.ts';
+import type { CubeRows, CubeSink } from './cube-math.ts';
 
 export interface CubeRun {
   runId: string;
@@ -77,7 +77,11 @@ function isAlive(pid: number): boolean {
  * One writer at a time (the DAG runs one active run): two concurrent runs would each copy the old
  * file and the last rename would win.
  */
-export function writeCubeDb(cubeDbPath: string, rows: CubeRows, run: CubeRun): WriteResult {
+export function writeCubeDb(
+  cubeDbPath: string,
+  rows: CubeRows | ((sink: CubeSink) => void),
+  run: CubeRun,
+): WriteResult {
   fs.mkdirSync(path.dirname(cubeDbPath), { recursive: true });
   removeStaleTemps(cubeDbPath);
   const tmp = `${cubeDbPath}.tmp-${process.pid}-${Date.now()}`;
@@ -97,7 +101,13 @@ export function writeCubeDb(cubeDbPath: string, rows: CubeRows, run: CubeRun): W
     if (hasOld) db.prepare('ATTACH DATABASE ? AS prev').run(cubeDbPath);
     db.transaction(() => {
       if (hasOld) rowsKept = copyOtherDates(db, run.date);
-      for (const name of CUBE_NAMES) rowsOut += insertRows(db, name, rows[name]);
+      const insert = rowInserters(db);
+      const sink: CubeSink = (cube, row) => {
+        insert[cube](row);
+        rowsOut++;
+      };
+      if (typeof rows === 'function') rows(sink);
+      else for (const name of CUBE_NAMES) for (const row of rows[name]) sink(name, row);
       db.prepare(
         `INSERT INTO ${CUBE_RUNS_TABLE} (run_id, date, built_at, rows_in, neighborhoods, unknown_income, rows_out, duration_ms, source)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -121,6 +131,7 @@ export function writeCubeDb(cubeDbPath: string, rows: CubeRows, run: CubeRun): W
         `CREATE INDEX IF NOT EXISTS ${quote(`${table}_date_grain`)} ON ${quote(table)} (date, grain, neighborhood)`,
       );
     }
+    db.pragma('analysis_limit = 1000');
     db.exec('ANALYZE');
     db.pragma('journal_mode = DELETE');
     db.close();
@@ -174,16 +185,23 @@ function copyOtherDates(db: Database.Database, date: string): number {
   return copied;
 }
 
-function insertRows(db: Database.Database, name: CubeName, rows: readonly Record<string, unknown>[]): number {
-  const cube = CUBES[name];
-  const cols = columnsOf(cube).map((c) => c.name);
-  const insert = db.prepare(
-    `INSERT INTO ${quote(cube.table)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
-  );
-  const values = new Array<unknown>(cols.length);
-  for (const row of rows) {
-    for (let i = 0; i < cols.length; i++) values[i] = row[cols[i]!] ?? null;
-    insert.run(values);
-  }
-  return rows.length;
+/** One prepared INSERT per cube, columns in catalogue order. */
+function rowInserters(db: Database.Database): Record<CubeName, (row: Record<string, unknown>) => void> {
+  const make = (name: CubeName) => {
+    const cube = CUBES[name];
+    const cols = columnsOf(cube).map((c) => c.name);
+    const insert = db.prepare(
+      `INSERT INTO ${quote(cube.table)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+    );
+    const values = new Array<unknown>(cols.length);
+    return (row: Record<string, unknown>) => {
+      for (let i = 0; i < cols.length; i++) values[i] = row[cols[i]!] ?? null;
+      insert.run(values);
+    };
+  };
+  return {
+    health_insurance: make('health_insurance'),
+    income: make('income'),
+    self_employment: make('self_employment'),
+  };
 }

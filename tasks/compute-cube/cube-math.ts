@@ -11,7 +11,7 @@
 //   a partial sum is never passed off as complete. A roll-up without a complete member is NULL.
 import { AGE_GROUPS, INCOME_BRACKETS, type AgeGroup, type CubeName, type CubeRow } from '../../lib/cubes.ts';
 import { SOURCES, columnName } from '../../lib/sources.ts';
-import { HEALTH_COLUMNS_USED, HEALTH_SECTOR_COLUMNS, SECTORS, type Sector } from './health-sectors.ts';
+import { HEALTH_COLUMNS_USED, HEALTH_SECTOR_COLUMNS, SECTORS } from './health-sectors.ts';
 
 export interface HealthCounts {
   total: number | null;
@@ -115,7 +115,18 @@ export function factsReader(
         both: null,
         uninsured: null,
       };
-      for (const [sector, cols] of g.sectors) counts[sector] = sumOrNull(cols.map((i) => num(row, i)));
+      for (const [sector, cols] of g.sectors) {
+        let sum: Cell = 0;
+        for (const i of cols) {
+          const v = num(row, i);
+          if (v === null) {
+            sum = null;
+            break;
+          }
+          sum += v;
+        }
+        counts[sector] = sum;
+      }
       healthFacts[g.age] = counts;
     }
     return {
@@ -154,124 +165,187 @@ export function incomeBrackets(facts: readonly NeighborhoodFacts[]): Map<number,
 }
 
 export type CubeRows = Record<CubeName, CubeRow[]>;
+/** Receives every row of every cube, in order: neighborhoods (by Id), brackets 1..5, city. */
+export type CubeSink = (cube: CubeName, row: CubeRow) => void;
 
-interface Member {
-  facts: NeighborhoodFacts;
-  bracket: number | null;
+/** Sums of the complete members of one roll-up row (`sums` in measure order). */
+interface Acc {
+  sums: number[];
+  complete: number;
+  members: number;
+}
+const newAcc = (measures: number): Acc => ({
+  sums: new Array<number>(measures).fill(0),
+  complete: 0,
+  members: 0,
+});
+
+/** Adds a member: its measures count only when all are known; it is counted either way. */
+function accumulate(acc: Acc, values: readonly Cell[]): void {
+  acc.members++;
+  for (const v of values) if (v === null) return;
+  acc.complete++;
+  for (let i = 0; i < values.length; i++) acc.sums[i]! += values[i] as number;
 }
 
-/** Dimensions of a row; `neighborhood` grain carries the member, roll-ups carry NULLs. */
-function dims(date: string, grain: string, member: Member | null, bracket: number | null): CubeRow {
+/** The measures of a roll-up: the sums, or NULL when no member is complete. */
+const rolled = (acc: Acc): Cell[] => acc.sums.map((v) => (acc.complete > 0 ? v : null));
+const unknownCount = (acc: Acc): number => acc.members - acc.complete;
+
+const HEALTH_KEYS = ['total', 'private', 'public', 'both', 'uninsured'] as const;
+
+interface GroupAccs {
+  income: Acc;
+  selfEmployment: Acc;
+  health: Record<AgeGroup, Acc>;
+}
+const newGroup = (): GroupAccs => ({
+  income: newAcc(2),
+  selfEmployment: newAcc(3),
+  health: Object.fromEntries(AGE_GROUPS.map((a) => [a, newAcc(HEALTH_KEYS.length)])) as Record<AgeGroup, Acc>,
+});
+
+/** The dimensions of a row; `neighborhood` grain carries the member, roll-ups carry NULLs. */
+interface Dims {
+  date: string;
+  grain: string;
+  neighborhood: string | null;
+  neighborhood_id: number | null;
+  income_bracket: number | null;
+}
+
+function dims(date: string, grain: string, f: NeighborhoodFacts | null, bracket: number | null): Dims {
   return {
     date,
     grain,
-    neighborhood: member ? member.facts.neighborhood : null,
-    neighborhood_id: member ? member.facts.id : null,
+    neighborhood: f ? f.neighborhood : null,
+    neighborhood_id: f ? f.id : null,
     income_bracket: bracket,
   };
 }
 
-function incomeComplete(f: NeighborhoodFacts): boolean {
-  return f.population !== null && f.aggregateIncome !== null;
-}
-function healthComplete(h: HealthCounts): boolean {
-  return h.total !== null && SECTORS.every((s) => h[s] !== null);
-}
-function selfEmploymentComplete(f: NeighborhoodFacts): boolean {
-  return (
-    f.households !== null && f.withSelfEmploymentIncome !== null && f.withoutSelfEmploymentIncome !== null
-  );
-}
-
-/** Sums `pick` over the complete members; NULL when there is none. */
-function sumComplete<T>(items: readonly T[], complete: (t: T) => boolean, pick: (t: T) => Cell): Cell {
-  let sum = 0;
-  let any = false;
-  for (const t of items) {
-    if (!complete(t)) continue;
-    sum += pick(t) as number;
-    any = true;
-  }
-  return any ? sum : null;
-}
-
-function incomeRow(base: CubeRow, members: readonly Member[]): CubeRow {
-  const facts = members.map((m) => m.facts);
-  const single = members.length === 1 && base.grain === 'neighborhood';
-  const population = single ? facts[0]!.population : sumComplete(facts, incomeComplete, (f) => f.population);
-  const aggregate = single
-    ? facts[0]!.aggregateIncome
-    : sumComplete(facts, incomeComplete, (f) => f.aggregateIncome);
+// Rows are object literals of one fixed shape per cube (1.5M rows for 250k neighborhoods: a spread
+// or keys added one by one would put them in V8's slow dictionary mode).
+function incomeRow(d: Dims, v: readonly Cell[], neighborhoods: number, unknown: number): CubeRow {
+  const population = v[0] ?? null;
+  const aggregate = v[1] ?? null;
   return {
-    ...base,
+    date: d.date,
+    grain: d.grain,
+    neighborhood: d.neighborhood,
+    neighborhood_id: d.neighborhood_id,
+    income_bracket: d.income_bracket,
     population,
     aggregate_income: aggregate,
     per_capita_income: ratioOrNull(aggregate, population),
-    neighborhoods: members.length,
-    unknown_neighborhoods: facts.filter((f) => !incomeComplete(f)).length,
+    neighborhoods,
+    unknown_neighborhoods: unknown,
   };
 }
 
-function healthRow(base: CubeRow, age: AgeGroup, members: readonly Member[]): CubeRow {
-  const counts = members.map((m) => m.facts.health[age]);
-  const single = members.length === 1 && base.grain === 'neighborhood';
-  const measure = (key: keyof HealthCounts): Cell =>
-    single ? counts[0]![key] : sumComplete(counts, healthComplete, (h) => h[key]);
-  const total = measure('total');
-  const uninsured = measure('uninsured');
-  const row: CubeRow = { ...base, age_group: age, total };
-  for (const s of SECTORS) row[s] = measure(s as Sector);
-  row.uninsured_rate = ratioOrNull(uninsured, total);
-  row.neighborhoods = members.length;
-  row.unknown_neighborhoods = counts.filter((h) => !healthComplete(h)).length;
-  return row;
-}
-
-function selfEmploymentRow(base: CubeRow, members: readonly Member[]): CubeRow {
-  const facts = members.map((m) => m.facts);
-  const single = members.length === 1 && base.grain === 'neighborhood';
-  const measure = (pick: (f: NeighborhoodFacts) => Cell): Cell =>
-    single ? pick(facts[0]!) : sumComplete(facts, selfEmploymentComplete, pick);
-  const households = measure((f) => f.households);
-  const withIncome = measure((f) => f.withSelfEmploymentIncome);
+function selfEmploymentRow(d: Dims, v: readonly Cell[], neighborhoods: number, unknown: number): CubeRow {
+  const households = v[0] ?? null;
+  const withIncome = v[1] ?? null;
   return {
-    ...base,
+    date: d.date,
+    grain: d.grain,
+    neighborhood: d.neighborhood,
+    neighborhood_id: d.neighborhood_id,
+    income_bracket: d.income_bracket,
     households,
     with_self_employment_income: withIncome,
-    without_self_employment_income: measure((f) => f.withoutSelfEmploymentIncome),
+    without_self_employment_income: v[2] ?? null,
     self_employment_rate: ratioOrNull(withIncome, households),
-    neighborhoods: members.length,
-    unknown_neighborhoods: facts.filter((f) => !selfEmploymentComplete(f)).length,
+    neighborhoods,
+    unknown_neighborhoods: unknown,
+  };
+}
+
+/** `v` in HEALTH_KEYS order: total, private, public, both, uninsured. */
+function healthRow(
+  d: Dims,
+  age: AgeGroup,
+  v: readonly Cell[],
+  neighborhoods: number,
+  unknown: number,
+): CubeRow {
+  const total = v[0] ?? null;
+  const uninsured = v[4] ?? null;
+  return {
+    date: d.date,
+    grain: d.grain,
+    neighborhood: d.neighborhood,
+    neighborhood_id: d.neighborhood_id,
+    income_bracket: d.income_bracket,
+    age_group: age,
+    total,
+    private: v[1] ?? null,
+    public: v[2] ?? null,
+    both: v[3] ?? null,
+    uninsured,
+    uninsured_rate: ratioOrNull(uninsured, total),
+    neighborhoods,
+    unknown_neighborhoods: unknown,
   };
 }
 
 /**
- * All rows of the three cubes for one date: one row per neighborhood (per age group for health
- * insurance), one per income bracket 1..5 (always all five, NULL measures when empty) and one for
- * the city. Neighborhoods come out sorted by Id.
+ * Every row of the three cubes for one date, streamed to `sink` in one pass over the neighborhoods
+ * (roll-ups are running sums): one row per neighborhood (per age group for health insurance), one
+ * per income bracket 1..5 (always all five, NULL measures when empty) and one for the city.
  */
-export function buildCubes(date: string, facts: readonly NeighborhoodFacts[]): CubeRows {
+export function emitCubes(date: string, facts: readonly NeighborhoodFacts[], sink: CubeSink): void {
   const brackets = incomeBrackets(facts);
-  const members: Member[] = [...facts]
-    .sort((a, b) => a.id - b.id)
-    .map((f) => ({ facts: f, bracket: brackets.get(f.id) ?? null }));
-  const groups: { base: (cube: CubeName) => CubeRow; members: Member[] }[] = [];
-  for (const m of members)
-    groups.push({ base: () => dims(date, 'neighborhood', m, m.bracket), members: [m] });
-  for (const b of INCOME_BRACKETS) {
-    groups.push({
-      base: () => dims(date, 'income_bracket', null, b),
-      members: members.filter((m) => m.bracket === b),
-    });
-  }
-  groups.push({ base: () => dims(date, 'city', null, null), members });
+  const groups = INCOME_BRACKETS.map(() => newGroup());
+  const city = newGroup();
+  const sorted = [...facts].sort((a, b) => a.id - b.id);
+  for (const f of sorted) {
+    const bracket = brackets.get(f.id) ?? null;
+    const base = dims(date, 'neighborhood', f, bracket);
+    const targets = bracket === null ? [city] : [groups[bracket - 1]!, city];
 
-  const rows: CubeRows = { income: [], health_insurance: [], self_employment: [] };
-  for (const g of groups) {
-    rows.income.push(incomeRow(g.base('income'), g.members));
-    rows.self_employment.push(selfEmploymentRow(g.base('self_employment'), g.members));
-    for (const age of AGE_GROUPS)
-      rows.health_insurance.push(healthRow(g.base('health_insurance'), age, g.members));
+    const income = [f.population, f.aggregateIncome];
+    const se = [f.households, f.withSelfEmploymentIncome, f.withoutSelfEmploymentIncome];
+    const incomeKnown = income.every((v) => v !== null);
+    const seKnown = se.every((v) => v !== null);
+    sink('income', incomeRow(base, income, 1, incomeKnown ? 0 : 1));
+    sink('self_employment', selfEmploymentRow(base, se, 1, seKnown ? 0 : 1));
+    for (const t of targets) {
+      accumulate(t.income, income);
+      accumulate(t.selfEmployment, se);
+    }
+    for (const age of AGE_GROUPS) {
+      const h = f.health[age];
+      const values = [h.total, h.private, h.public, h.both, h.uninsured];
+      sink('health_insurance', healthRow(base, age, values, 1, values.every((v) => v !== null) ? 0 : 1));
+      for (const t of targets) accumulate(t.health[age], values);
+    }
   }
+  const rollups: [Dims, GroupAccs][] = [
+    ...groups.map((g, i) => [dims(date, 'income_bracket', null, i + 1), g] as [Dims, GroupAccs]),
+    [dims(date, 'city', null, null), city],
+  ];
+  for (const [base, g] of rollups) {
+    sink('income', incomeRow(base, rolled(g.income), g.income.members, unknownCount(g.income)));
+    sink(
+      'self_employment',
+      selfEmploymentRow(
+        base,
+        rolled(g.selfEmployment),
+        g.selfEmployment.members,
+        unknownCount(g.selfEmployment),
+      ),
+    );
+    for (const age of AGE_GROUPS) {
+      const acc = g.health[age];
+      sink('health_insurance', healthRow(base, age, rolled(acc), acc.members, unknownCount(acc)));
+    }
+  }
+}
+
+/** emitCubes collected into arrays (tests, fixtures, small inputs). */
+export function buildCubes(date: string, facts: readonly NeighborhoodFacts[]): CubeRows {
+  const rows: CubeRows = { income: [], health_insurance: [], self_employment: [] };
+  emitCubes(date, facts, (cube, row) => rows[cube].push(row));
   return rows;
 }
