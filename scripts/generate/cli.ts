@@ -54,6 +54,16 @@ const program = new Command()
   .addOption(
     new Option('--line-ending <eol>', 'line terminator of clean lines').choices(['lf', 'crlf']).default('lf'),
   )
+  .option(
+    '--workers <n>',
+    'worker threads rendering rows (default: one per core, none below 50,000 rows)',
+    (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 16)
+        throw new InvalidArgumentError('must be an integer from 0 to 16');
+      return n;
+    },
+  )
   .option('--quiet', 'no progress output')
   .showHelpAfterError('(generate --help for usage)');
 
@@ -68,6 +78,7 @@ async function main(): Promise<void> {
     idsFrom?: string;
     lineEnding: 'lf' | 'crlf';
     quiet?: boolean;
+    workers?: number;
   }>();
   const known = opts.idsFrom === undefined ? undefined : await readKnownRows(opts.idsFrom);
   const progress = opts.quiet ? undefined : createProgress('generate');
@@ -79,6 +90,7 @@ async function main(): Promise<void> {
     dirty: opts.dirty,
     sources: opts.sources,
     lineEnding: opts.lineEnding,
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     ...(known ? { known } : {}),
     ...(progress ? { onProgress: (done: number, total: number) => progress.update(done, total) } : {}),
   });

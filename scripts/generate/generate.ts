@@ -56,7 +56,7 @@ interface Output {
 
 /** Produces rendered batches in order: `next()` resolves the chunks of batch 0, 1, 2, ... */
 interface BatchSource {
-  next(): Promise<(string | Uint8Array)[]>;
+  next(): Promise<Uint8Array[]>;
   close(): Promise<void>;
 }
 
@@ -71,9 +71,9 @@ function inProcessBatches(
   return {
     next: () => {
       const end = Math.min(total, start + BATCH_ROWS);
-      const texts = renderBatch(generateRow, format, sources, start, end, known);
+      const chunks = renderBatch(generateRow, format, sources, start, end, known);
       start = end;
-      return Promise.resolve(texts);
+      return Promise.resolve(chunks);
     },
     close: () => Promise.resolve(),
   };
@@ -184,7 +184,7 @@ export async function generateFiles(options: GenerateOptions): Promise<Generated
       end = Math.min(total, end + BATCH_ROWS);
       const full: Promise<unknown>[] = [];
       outputs.forEach((o, i) => {
-        if (!o.stream.write(chunks[i] as string | Uint8Array)) full.push(once(o.stream, 'drain'));
+        if (!o.stream.write(chunks[i] as Uint8Array)) full.push(once(o.stream, 'drain'));
       });
       if (full.length > 0) await Promise.all(full);
       if (failed) throw failed;

@@ -19,7 +19,8 @@ function render(
   sources: readonly SourceName[] = SOURCE_NAMES,
 ): string[] {
   const format: LineFormat = { seed: hashSeed(seed), dirty, eol: '\n' };
-  return renderBatch(createRowGenerator(format.seed), format, sources, 0, rows);
+  const chunks = renderBatch(createRowGenerator(format.seed), format, sources, 0, rows);
+  return chunks.map((c) => Buffer.from(c).toString('utf8'));
 }
 
 async function parse(text: string): Promise<{ line: number; fields: string[] }[]> {

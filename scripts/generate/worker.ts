@@ -25,14 +25,12 @@ export interface BatchResult {
 
 const init = workerData as WorkerInit;
 const generateRow = createRowGenerator(init.format.seed);
-const encoder = new TextEncoder();
 const port = parentPort;
 if (port === null) throw new Error('generator worker started outside a worker thread');
 
 port.on('message', (request: BatchRequest) => {
-  const texts = renderBatch(generateRow, init.format, init.sources, request.start, request.end);
-  // TextEncoder gives each chunk its own ArrayBuffer (Buffer.from may slice a shared pool).
-  const chunks = texts.map((t) => encoder.encode(t));
+  // Each chunk owns its ArrayBuffer (batch.ts), so it can be transferred rather than copied.
+  const chunks = renderBatch(generateRow, init.format, init.sources, request.start, request.end);
   const result: BatchResult = { seq: request.seq, chunks };
   port.postMessage(
     result,
