@@ -17,10 +17,10 @@ import express, {
 import helmet from 'helmet';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import swaggerUi from 'swagger-ui-express';
-import { CUBES, CUBE_NAMES } from '../lib/cubes.ts';
+import { CUBES, CUBE_NAMES, type CubeColumn } from '../lib/cubes.ts';
 import type { Logger } from '../lib/log.ts';
 import { createRegistry, type Registry } from '../lib/metrics.ts';
-import { CubeStore } from './cube-store.ts';
+import { CubeStore, type CubeSnapshot } from './cube-store.ts';
 import { runCubeQuery } from './cube-query.ts';
 import { toCsv } from './csv.ts';
 import { CUBE_ENDPOINTS_ALL, type CubeEndpoint } from './endpoints.ts';
@@ -77,6 +77,14 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Express's `{param}` -> `:param` for an OpenAPI path template. */
 const expressPath = (template: string): string => template.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
+
+/** A catalogue column as the Column schema of the document has it. */
+const describeColumn = ({ name, type, nullable, description }: CubeColumn) => ({
+  name,
+  type,
+  nullable,
+  description,
+});
 
 function setRoute(res: Response, route: string): void {
   res.locals.route = route;
@@ -152,7 +160,7 @@ export function createApp(options: ApiOptions): Api {
   /** A handler that serves from the response cache, computing the response on a miss. */
   function cached(
     route: string,
-    compute: (req: Request) => { contentType: string; body: string },
+    compute: (req: Request, snapshot: CubeSnapshot) => { contentType: string; body: string },
   ): RequestHandler {
     return (req, res) => {
       setRoute(res, route);
@@ -162,7 +170,8 @@ export function createApp(options: ApiOptions): Api {
         metrics.cacheLookups.inc({ result: 'hit' });
       } else {
         metrics.cacheLookups.inc({ result: 'miss' });
-        const { contentType, body } = compute(req);
+        // One snapshot per request: the ETag's identity and the rows come from the same file.
+        const { contentType, body } = compute(req, snapshot);
         response = makeCachedResponse(route, contentType, Buffer.from(body), snapshot.identity, req.url);
         cache.set(snapshot.generation, req.url, response);
       }
@@ -173,12 +182,12 @@ export function createApp(options: ApiOptions): Api {
   function cubeEndpointHandler(endpoint: CubeEndpoint): RequestHandler {
     const fieldNames = endpoint.fields.map((f) => f.name);
     const check = validator(endpoint.operationId);
-    return cached(endpoint.path, (req) => {
+    return cached(endpoint.path, (req, snapshot) => {
       const request = check.validate(
         req.params as Record<string, string>,
         parseQuery(splitUrl(req.url).query),
       );
-      const result = runCubeQuery(store.snapshot(), endpoint, request);
+      const result = runCubeQuery(snapshot, endpoint, request);
       return request.query.format === 'csv'
         ? { contentType: 'text/csv; charset=utf-8', body: toCsv(fieldNames, result.rows) }
         : { contentType: JSON_TYPE, body: JSON.stringify({ data: result.rows, meta: result.meta }) };
@@ -221,27 +230,16 @@ export function createApp(options: ApiOptions): Api {
 
   app.get(
     '/api/cubes',
-    cached('/api/cubes', (req) => {
+    cached('/api/cubes', (req, snapshot) => {
       noParameters('listCubes')(req);
-      const snapshot = store.snapshot();
       const data = CUBE_NAMES.map((name) => {
         const cube = CUBES[name];
         return {
           name,
           description: cube.description,
           path: `/api/cubes/${name}`,
-          dimensions: cube.dimensions.map(({ name: n, type, nullable, description }) => ({
-            name: n,
-            type,
-            nullable,
-            description,
-          })),
-          measures: cube.measures.map(({ name: n, type, nullable, description }) => ({
-            name: n,
-            type,
-            nullable,
-            description,
-          })),
+          dimensions: cube.dimensions.map(describeColumn),
+          measures: cube.measures.map(describeColumn),
           dates: snapshot.tables.has(cube.table) ? snapshot.dates(cube) : [],
         };
       });
