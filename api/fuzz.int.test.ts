@@ -26,11 +26,11 @@ describe.skipIf(!available)('OpenAPI fuzz (schemathesis)', () => {
         FUZZ_MAX_EXAMPLES: process.env.FUZZ_MAX_EXAMPLES ?? '50',
       },
       encoding: 'utf8',
-      timeout: 280_000,
+      timeout: 600_000,
     });
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.error, output).toBeUndefined();
     expect(run.status, output.slice(-6000)).toBe(0);
     expect(output).toMatch(/passed/);
-  }, 300_000);
+  }, 620_000);
 });
