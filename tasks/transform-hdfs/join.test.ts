@@ -200,3 +200,27 @@ describe('cleanAndJoin', () => {
     );
   });
 });
+
+describe('JoinedRowEncoder', () => {
+  it('writes the same bytes as formatJoinedRow, across chunk boundaries', async () => {
+    const { JoinedRowEncoder } = await import('./output.ts');
+    const rows: JoinedRow[] = [
+      {
+        id: 1,
+        neighborhood: 'Alpha, North',
+        income: [0, 12.5],
+        health: [null, 7, 1e14, 9007199254740991],
+        selfEmployment: [3, null],
+      },
+      { id: 22, neighborhood: 'Chateau', income: [null, null], health: [1, 2], selfEmployment: [] },
+      { id: 3, neighborhood: 'Zoë "Z"', income: [1234567.043, 10], health: [], selfEmployment: [0.1] },
+    ];
+    const chunks: Buffer[] = [];
+    const encoder = new JoinedRowEncoder((c) => chunks.push(Buffer.from(c)), 64);
+    for (let i = 0; i < 20; i++) for (const r of rows) encoder.write(r);
+    encoder.flush();
+    expect(chunks.length).toBeGreaterThan(1);
+    const expected = Array.from({ length: 20 }, () => rows.map(formatJoinedRow).join('')).join('');
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(expected);
+  });
+});

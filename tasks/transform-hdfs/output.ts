@@ -24,6 +24,76 @@ function appendCells(line: string, values: readonly Cell[]): string {
   return line;
 }
 
+/**
+ * Encodes joined rows straight into byte chunks: integers digit by digit, no intermediate string
+ * per cell or per line (the string path cost ~40% of a 250k-row run). Same bytes as formatJoinedRow.
+ */
+export class JoinedRowEncoder {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(
+    private readonly onChunk: (chunk: Buffer) => void,
+    private readonly chunkBytes = 256 * 1024,
+  ) {
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.chunkBytes));
+  }
+
+  private cell(v: Cell): void {
+    const buf = this.buf;
+    buf[this.pos++] = 44; // ','
+    if (v === null) return;
+    if (Number.isInteger(v) && v >= 0 && v < 1e15) {
+      if (v === 0) {
+        buf[this.pos++] = 48;
+        return;
+      }
+      let digits = 0;
+      for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
+      let x = v;
+      for (let i = this.pos + digits - 1; i >= this.pos; i--) {
+        buf[i] = 48 + (x % 10);
+        x = Math.floor(x / 10);
+      }
+      this.pos += digits;
+      return;
+    }
+    this.pos += buf.write(String(v), this.pos, 'latin1');
+  }
+
+  private cells(values: readonly Cell[]): void {
+    // 1 comma + at most 24 characters of a double per cell.
+    this.room(values.length * 26);
+    for (let i = 0; i < values.length; i++) this.cell(values[i] as Cell);
+  }
+
+  write(row: JoinedRow): void {
+    const head = `${row.id},${formatCsvField(row.neighborhood)}`;
+    this.room(Buffer.byteLength(head) + 1);
+    this.pos += this.buf.write(head, this.pos, 'utf8');
+    this.cells(row.income);
+    this.cells(row.health);
+    this.cells(row.selfEmployment);
+    this.room(1);
+    this.buf[this.pos++] = 10;
+  }
+
+  /** Hands the filled part over (a fresh buffer follows: the receiver may keep the chunk). */
+  flush(): void {
+    if (this.pos === 0) return;
+    const chunk = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(this.chunkBytes);
+    this.pos = 0;
+    this.onChunk(chunk);
+  }
+}
+
 /** One line of all_data_joined.csv; NULL is an empty cell. */
 export function formatJoinedRow(row: JoinedRow): string {
   let line = `${row.id},${formatCsvField(row.neighborhood)}`;
@@ -63,6 +133,15 @@ export class LineWriter {
     private readonly targets: readonly Writable[],
     private readonly chunkChars = 256 * 1024,
   ) {}
+
+  /** Writes already-encoded bytes (flushing pending lines first, to keep the order). */
+  writeBytes(chunk: Buffer): void {
+    this.flush();
+    this.bytes += chunk.length;
+    for (const target of this.targets) {
+      if (!target.write(chunk)) this.pending.push(waitForDrain(target));
+    }
+  }
 
   write(line: string): void {
     this.buffer.push(line);

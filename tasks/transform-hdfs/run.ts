@@ -16,9 +16,9 @@ import { SOURCES, headerOf } from '../../lib/sources.ts';
 import { ATTRIBUTE_SOURCES, cleanAndJoin, type AttributeSource, type JoinStats } from './join.ts';
 import type { TransformMetrics } from './metrics.ts';
 import {
+  JoinedRowEncoder,
   LineWriter,
   columnsManifest,
-  formatJoinedRow,
   formatReject,
   joinedHeaderLine,
   rejectsHeaderLine,
@@ -129,6 +129,7 @@ export async function runTransform(
   const joined = new LineWriter([joinedStream, latestStream]);
   const rejects = new LineWriter([rejectsStream]);
   joined.write(joinedHeaderLine());
+  const encoder = new JoinedRowEncoder((chunk) => joined.writeBytes(chunk));
   rejects.write(rejectsHeaderLine());
   let rejectLines = 0;
   let rowsJoined = 0;
@@ -160,7 +161,7 @@ export async function runTransform(
       {
         row: (r) => {
           rowsJoined++;
-          joined.write(formatJoinedRow(r));
+          encoder.write(r);
         },
         reject: (r) => {
           rejectLines++;
@@ -168,12 +169,14 @@ export async function runTransform(
         },
         drain: () => {
           if (uploadError) throw uploadError;
+          encoder.flush();
           const a = joined.drain();
           const b = rejects.drain();
           return a || b ? Promise.all([a, b]).then(() => undefined) : undefined;
         },
       },
     );
+    encoder.flush();
     await Promise.all([joined.end(), rejects.end()]);
     await Promise.all(uploads);
     const manifest = `${JSON.stringify(columnsManifest(), null, 2)}\n`;
