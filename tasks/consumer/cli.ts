@@ -42,7 +42,7 @@ const program = new Command('consumer')
   .option('--db <file>', 'SQLite database (env DB_PATH)')
   .option('--joined-dir <dir>', 'read <dir>/date=D/all_data_joined.csv locally instead of from HDFS')
   .option('--concurrency <n>', 'partitions processed concurrently per process', positiveInt, 3)
-  .option('--max-bytes-per-partition <bytes>', 'fetch size per partition', positiveInt, 8 * 1024 * 1024)
+  .option('--max-bytes-per-partition <bytes>', 'fetch size per partition', positiveInt, 2 * 1024 * 1024)
   .option('--metrics-port <port>', 'port of /metrics in --follow mode (env METRICS_PORT, default 9464)', (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number');

@@ -175,9 +175,10 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
     maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.partitions),
     minBytes: 1,
     maxWaitTimeInMs: 250,
-    // A killed member is noticed (and its partitions reassigned) within 10 s.
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
+    // A killed member is noticed (and its partitions reassigned) within 15 s; a batch must be
+    // processed within that time (heartbeats are sent between batches), hence moderate fetch sizes.
+    sessionTimeout: 15_000,
+    heartbeatInterval: 1_500,
     // Errors are handled here (fatal => exit non-zero); kafkajs must not silently restart.
     retry: { retries: 5 },
   });
@@ -234,7 +235,9 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
       // Before the offsets that skip them are committed: see the file comment.
       await producer.send({ topic: opts.dlqTopic, acks: -1, messages: prepared.dlqMessages });
     }
-    if (!isRunning() || isStale()) return;
+    // No isStale() check here: if the partition was revoked meanwhile, the compare-and-set below
+    // refuses the batch when (and only when) the new owner already moved the offset; otherwise the
+    // work is kept. Discarding it on every rebalance livelocks a slow (CPU-starved) consumer.
     const result = store.commitBatchWithOffsets({
       groupId: opts.groupId,
       topic: opts.topic,

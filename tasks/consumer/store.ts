@@ -39,7 +39,7 @@ export type CommitResult =
 
 /** Joined columns that the event side already provides under the same name. */
 const KEY_JOINED_COLUMNS = new Set(['date', 'id', 'neighborhood']);
-const IDENTIFIER_RE = /^[a-z][a-z0-9_]{0,127}$/;
+const IDENTIFIER_RE = /^[a-z][a-z0-9_]{0,511}$/;
 
 export const EVENT_VIEW_COLUMNS = [
   'event_id',
