@@ -16,7 +16,7 @@ export interface LineFormat {
 }
 
 /** `.5`, `.773`, ...: the fraction part of thousandths, trailing zeros dropped (as String() would). */
-const FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, i) =>
+export const FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, i) =>
   i === 0 ? '' : `.${String(i).padStart(3, '0')}`.replace(/0+$/, ''),
 );
 

@@ -6,7 +6,7 @@ import { readCsvRecords } from '../../lib/csv.ts';
 import { headerOf, SOURCE_NAMES, SOURCES, type SourceName } from '../../lib/sources.ts';
 import { renderBatch } from './batch.ts';
 import { withThousandsSeparators } from './dirt.ts';
-import type { LineFormat } from './format.ts';
+import { formatMeasure, formatSourceLine, type LineFormat } from './format.ts';
 import { buildLabelTree } from './label-tree.ts';
 import { DISTINCT_BASE_NAMES, neighborhoodNamer } from './names.ts';
 import { hashSeed, Prng } from './prng.ts';
@@ -91,6 +91,20 @@ describe('generated files', () => {
       'utf8',
     );
     expect(readme).toContain(`\`${headerOf(SOURCES.self_employment).join(',')}\``);
+  });
+
+  it('write clean lines as bytes exactly as formatSourceLine renders them', () => {
+    const format: LineFormat = { seed: hashSeed('bytes'), dirty: 0, eol: '\r\n' };
+    const generateRow = createRowGenerator(format.seed);
+    const bytes = renderBatch(generateRow, format, SOURCE_NAMES, 0, 500);
+    SOURCE_NAMES.forEach((name, s) => {
+      let expected = '';
+      for (let i = 1; i <= 500; i++) expected += formatSourceLine(name, generateRow(i), format);
+      expect(Buffer.from(bytes[s] as Uint8Array).toString('utf8')).toBe(expected);
+    });
+    expect(formatMeasure(449.773)).toBe('449.773');
+    expect(formatMeasure(14.1)).toBe('14.1');
+    expect(formatMeasure(2558)).toBe('2558');
   });
 
   it('are deterministic for a seed and differ between seeds', () => {
