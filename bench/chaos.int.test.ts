@@ -2,10 +2,14 @@
 // broker restarts mid-produce and mid-consume, NameNode restart mid-transform) must exit 0: nothing
 // lost, nothing duplicated, the joined file never partial.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
+// Restarting a service needs the pid files of the local stack script; against containers it cannot.
+const localStack = fs.existsSync('var/stack/run/kafka.pid') && fs.existsSync('var/stack/run/namenode.pid');
+
 describe('chaos --short', () => {
-  it(
+  it.skipIf(!localStack)(
     'survives every fault without loss or duplication',
     () => {
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/chaos.ts', '--short', '--seed', '20261128'], {
