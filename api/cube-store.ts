@@ -144,24 +144,36 @@ export class CubeStore {
 
   /** Checks the file now and reopens it if it changed; returns why it is not usable, if it is not. */
   refresh(): string | undefined {
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(this.file, { throwIfNoEntry: false });
-    } catch (err) {
-      return this.fail(`cannot stat the cube database: ${(err as Error).message}`);
+    let opened: { db: Db; identity: string } | undefined;
+    for (let attempt = 0; attempt < 3 && !opened; attempt++) {
+      const before = this.stat();
+      if ('problem' in before) return this.fail(before.problem);
+      if (this.current?.identity === before.identity) {
+        this.problem = '';
+        return undefined;
+      }
+      let db: Db;
+      try {
+        db = openReadonly(this.file);
+      } catch (err) {
+        return this.fail(`cannot open the cube database: ${(err as Error).message}`);
+      }
+      // A rename between the stat and the open would give the new file the old file's identity
+      // (and so its ETags): the identity is trusted only if the path did not change meanwhile.
+      const after = this.stat();
+      if ('identity' in after && after.identity === before.identity)
+        opened = { db, identity: before.identity };
+      else db.close();
     }
-    if (!st) return this.fail('the cube database file does not exist (run compute-cube)');
-    const identity = identityOf(st);
-    if (this.current?.identity === identity) {
-      this.problem = '';
-      return undefined;
-    }
+    if (!opened) return this.fail('the cube database kept changing while being opened');
     let next: CubeSnapshot;
     try {
-      next = new CubeSnapshot(openReadonly(this.file), identity, ++this.generation);
+      next = new CubeSnapshot(opened.db, opened.identity, ++this.generation);
     } catch (err) {
-      return this.fail(`cannot open the cube database: ${(err as Error).message}`);
+      opened.db.close();
+      return this.fail(`cannot read the cube database: ${(err as Error).message}`);
     }
+    const identity = opened.identity;
     const previous = this.current;
     this.current = next;
     this.problem = '';
@@ -186,6 +198,18 @@ export class CubeStore {
     const missing = this.current.missingTables();
     if (missing.length > 0) return { ready: false, reason: `cube tables missing: ${missing.join(', ')}` };
     return { ready: true, snapshot: this.current };
+  }
+
+  /** The file's identity, or why it cannot be had. */
+  private stat(): { identity: string } | { problem: string } {
+    try {
+      const st = fs.statSync(this.file, { throwIfNoEntry: false });
+      return st
+        ? { identity: identityOf(st) }
+        : { problem: 'the cube database file does not exist (run compute-cube)' };
+    } catch (err) {
+      return { problem: `cannot stat the cube database: ${(err as Error).message}` };
+    }
   }
 
   close(): void {

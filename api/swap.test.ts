@@ -152,4 +152,33 @@ describe('cube db swap', () => {
     expect(((await res.json()) as { meta: { total: number } }).meta.total).toBe(91);
     expect((await fetch(`${base}/readyz`)).status).toBe(503);
   });
+
+  it('keeps the last good snapshot when a corrupt file is renamed in, and recovers with the next good one', async () => {
+    const db = await sampleCubeDb();
+    cleanups.push(db.remove);
+    const { base } = await serve(db.cubeDbPath);
+    expect((await fetch(`${base}/api/income?limit=2`)).status).toBe(200);
+
+    const garbage = path.join(db.dir, 'garbage.db');
+    fs.writeFileSync(garbage, 'this is not an SQLite database'.repeat(200));
+    fs.renameSync(garbage, db.cubeDbPath);
+    await sleep(60);
+    const res = await fetch(`${base}/api/income?limit=4`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { meta: { date: string } }).meta.date).toBe(SAMPLE_DATE);
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { error: { message: string } }).error.message).toMatch(
+      /cannot read|not a database/,
+    );
+
+    const good = path.join(db.dir, 'good.db');
+    await buildSampleCubeDb(good, NEXT_DATE);
+    fs.renameSync(good, db.cubeDbPath);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    await sleep(60);
+    expect(((await (await fetch(`${base}/api/income`)).json()) as { meta: { date: string } }).meta.date).toBe(
+      NEXT_DATE,
+    );
+  });
 });
