@@ -101,7 +101,9 @@ async function main(): Promise<void> {
     const store = new EventStore(config.sqlite.dbPath);
     try {
       const opened = await openJoined(config.date);
-      if (opened) await store.loadJoinedAttributes(config.date, opened.batches, opened.source);
+      if (opened && store.joinedSource(config.date) !== opened.source) {
+        await store.loadJoinedAttributes(config.date, opened.batches, opened.source);
+      }
     } finally {
       store.close();
     }

@@ -7,12 +7,14 @@ import { readCsvBatches } from '../../lib/csv.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
 
 export interface JoinedSource {
+  /** The file and its version (size, modification time): an unchanged file is not reloaded. */
   source: string;
   batches: AsyncIterable<readonly (readonly string[])[]>;
 }
 
-async function* fieldsOf(input: AsyncIterable<Buffer | string>, file: string): AsyncGenerator<string[][]> {
-  for await (const batch of readCsvBatches(input)) {
+/** Lazy: the file is opened only when the rows are iterated (not at all when unchanged). */
+async function* fieldsOf(open: () => AsyncIterable<Buffer | string>, file: string): AsyncGenerator<string[][]> {
+  for await (const batch of readCsvBatches(open())) {
     const bad = batch.find((r) => r.error !== undefined);
     if (bad) throw new Error(`${file}: line ${bad.line}: ${bad.error}`);
     yield batch.map((r) => r.fields);
@@ -25,11 +27,16 @@ export async function openJoinedSource(config: Config, date: string, localDir?: 
   if (localDir !== undefined) {
     const file = path.resolve(localDir, relative);
     if (!fs.existsSync(file)) return null;
-    return { source: file, batches: fieldsOf(fs.createReadStream(file), file) };
+    const st = fs.statSync(file);
+    return { source: `${file}@${st.size}:${Math.floor(st.mtimeMs)}`, batches: fieldsOf(() => fs.createReadStream(file), file) };
   }
   const hdfsPath = `${config.hdfs.processedDir}/${relative}`;
   const hdfs = HdfsClient.fromConfig(config.hdfs);
   // A missing file is "no joined data for this date"; an unreachable NameNode throws (one line).
-  if (!(await hdfs.exists(hdfsPath))) return null;
-  return { source: `hdfs://${hdfsPath}`, batches: fieldsOf(hdfs.readStream(hdfsPath), hdfsPath) };
+  const st = await hdfs.stat(hdfsPath);
+  if (st === undefined) return null;
+  return {
+    source: `hdfs://${hdfsPath}@${st.length}:${st.modificationTime}`,
+    batches: fieldsOf(() => hdfs.readStream(hdfsPath), hdfsPath),
+  };
 }

@@ -114,6 +114,12 @@ class JoinedIndex {
       this.missingSince.set(date, Date.now());
       return;
     }
+    if (this.store.joinedSource(date) === opened.source) {
+      // Same file, same version as the last load: the rows in SQLite are already these.
+      this.ids.set(date, this.store.joinedIds(date));
+      this.log.info({ date, source: opened.source }, 'joined attributes unchanged since the last load');
+      return;
+    }
     const rows = await this.store.loadJoinedAttributes(date, opened.batches, opened.source);
     this.ids.set(date, this.store.joinedIds(date));
     this.missingSince.delete(date);

@@ -241,6 +241,11 @@ export class EventStore {
     return new Set(ids);
   }
 
+  /** The source (file and version) the date's joined attributes were loaded from. */
+  joinedSource(date: string): string | undefined {
+    return this.db.prepare('SELECT source FROM joined_loads WHERE date = ?').pluck().get(date) as string | undefined;
+  }
+
   hasJoinedLoad(date: string): boolean {
     return this.db.prepare('SELECT 1 FROM joined_loads WHERE date = ?').pluck().get(date) !== undefined;
   }

@@ -1,0 +1,129 @@
+// Integration: the producer CLI against the real Kafka (and HDFS for --hdfs-file).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import { HdfsClient } from '../../lib/hdfs.ts';
+import { createKafka } from '../../lib/kafka.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const DATE = '2026-11-28';
+const HEADER = 'Neighborhood,Id,Estimate; Total,Margin of Error; Total';
+
+let work: string;
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'producer-int-'));
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function start(args: string[], env: Record<string, string>) {
+  const child = spawn(TSX, [path.join(ROOT, 'tasks/producer/cli.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PUSHGATEWAY_URL: '', LOG_LEVEL: 'info', RUN_DATE: DATE, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done, stderr: () => stderr };
+}
+
+async function readAll(topic: string): Promise<{ key: string; value: Record<string, unknown> }[]> {
+  const kafka = createKafka(loadConfig().kafka);
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((n, e) => n + Number(e.high), 0);
+  const out: { key: string; value: Record<string, unknown> }[] = [];
+  const consumer = kafka.consumer({ groupId: `reader_${randomBytes(4).toString('hex')}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    if (total === 0) resolve();
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        out.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()) });
+        if (out.length >= total) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
+}
+
+function topicEnv() {
+  const topic = `t_producer_${randomBytes(4).toString('hex')}`;
+  return { topic, env: { KAFKA_TOPIC: topic } };
+}
+
+describe('producer against the real Kafka', () => {
+  it('sends each clean row once per loop, keyed by Id, with unique event ids; rejects are counted, not sent', async () => {
+    const file = path.join(work, 'pop.csv');
+    fs.writeFileSync(file, `${HEADER}\nA,1,10,1.5\nB,2,-,**\nbad,x,1,1\nC,3,2558.0,449.77\nA again,1,5,5\n`);
+    const { topic, env } = topicEnv();
+    const r = await start(['--file', file, '--loops', '2'], env).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ produced: 6, rejects: 2, loops: 2 });
+    expect(r.stderr).toMatch(/Id not an integer/);
+    expect(r.stderr).toMatch(/duplicate Id 1/);
+    const messages = await readAll(topic);
+    expect(messages).toHaveLength(6);
+    expect(new Set(messages.map((m) => m.value.eventId)).size).toBe(6);
+    for (const m of messages) expect(m.key).toBe(String(m.value.id));
+    const row2 = messages.find((m) => m.value.id === 2 && m.value.loop === 2)!.value;
+    expect(row2).toMatchObject({ date: DATE, neighborhood: 'B', population_estimate_total: null, population_margin_of_error_total: null });
+    expect(messages.filter((m) => m.value.loop === 1)).toHaveLength(3);
+  });
+
+  it('--follow resends every interval until SIGTERM, then flushes and exits 0', async () => {
+    const file = path.join(work, 'pop-follow.csv');
+    fs.writeFileSync(file, `${HEADER}\nA,1,10,1\nB,2,20,2\n`);
+    const { topic, env } = topicEnv();
+    const p = start(['--file', file, '--follow', '--interval', '500ms'], env);
+    // Wait until at least three loops were sent, then stop it.
+    const deadline = Date.now() + 60_000;
+    while ((p.stderr().match(/loop sent/g) ?? []).length < 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    p.child.kill('SIGTERM');
+    const r = await p.done;
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.stoppedBySignal).toBe(true);
+    expect(summary.loops).toBeGreaterThanOrEqual(3);
+    const messages = await readAll(topic);
+    // Everything reported as produced was acknowledged and is in the topic.
+    expect(messages).toHaveLength(summary.produced);
+    expect(new Set(messages.map((m) => m.value.loop)).size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('reads the file from HDFS with --hdfs-file', async () => {
+    const config = loadConfig();
+    const hdfs = HdfsClient.fromConfig(config.hdfs);
+    const hdfsPath = `/tmp/producer-int-${randomBytes(4).toString('hex')}/total-population.csv`;
+    await hdfs.writeFile(hdfsPath, `${HEADER}\nA,1,10,1\nB,2,20,2\nC,3,30,3\n`);
+    const { topic, env } = topicEnv();
+    const r = await start(['--hdfs-file', hdfsPath], env).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ produced: 3, source: hdfsPath });
+    expect((await readAll(topic)).map((m) => m.value.id).sort()).toEqual([1, 2, 3]);
+    await hdfs.delete(path.posix.dirname(hdfsPath), true);
+  });
+
+  it('a missing input file is a one-line error and exit 1', async () => {
+    const { env } = topicEnv();
+    const r = await start(['--file', path.join(work, 'nope.csv')], env).done;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/input file not found: .*nope\.csv/)]);
+  });
+});
