@@ -90,8 +90,10 @@ export function writeCubeDb(
   let rowsOut = 0;
   try {
     // The file only becomes visible after fsync + rename, so the build itself needs no journal.
+    db.pragma('page_size = 16384');
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
+    db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -131072');
     for (const name of CUBE_NAMES) db.exec(createTableSql(CUBES[name]));
@@ -131,9 +133,10 @@ export function writeCubeDb(
         `CREATE INDEX IF NOT EXISTS ${quote(`${table}_date_grain`)} ON ${quote(table)} (date, grain, neighborhood)`,
       );
     }
-    db.pragma('analysis_limit = 1000');
-    db.exec('ANALYZE');
     db.pragma('journal_mode = DELETE');
+    // Readers (the API) must not find the file locked once it is renamed into place.
+    db.pragma('locking_mode = NORMAL');
+    db.prepare('SELECT 1 FROM cube_runs LIMIT 1').get();
     db.close();
     fsyncFile(tmp);
     const bytes = fs.statSync(tmp).size;
