@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../lib/config.ts';
 import { createKafka } from '../lib/kafka.ts';
+import { summarizeProfile, type CpuProfile } from './cpu-profile.ts';
 import { ensureSuccess, runTimed, tsCommand, type Command, type Timed } from './spawn.ts';
 
 export interface BenchParams {
@@ -19,6 +20,8 @@ export interface BenchParams {
   apiSeconds: number;
   apiConnections: number;
   keepTopics: boolean;
+  /** Stages to profile: one extra run with node --cpu-prof after the measured runs. */
+  profile: string[];
 }
 
 export interface BenchContext {
@@ -138,4 +141,25 @@ export async function deleteTopics(ctx: BenchContext, topics: string[]): Promise
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * When `stage` is to be profiled: one extra, unmeasured run of `command` under node --cpu-prof
+ * (forked workers inherit the flag), summarised into note lines: where the CPU time goes.
+ */
+export async function profileNotes(ctx: BenchContext, stage: string, command: Command): Promise<string[]> {
+  if (!ctx.params.profile.includes(stage)) return [];
+  const dir = path.join(ctx.workDir, 'prof', `${stage}-${ctx.tag}`);
+  fs.mkdirSync(dir, { recursive: true });
+  await timed(ctx, { ...command, label: `${command.label} (cpu-prof)`, args: ['--cpu-prof', '--cpu-prof-dir', dir, ...command.args] });
+  const notes: string[] = [];
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const s = summarizeProfile(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, 8);
+    // Skip threads that mostly waited: a parent of workers, the loader thread.
+    const idle = s.byOwner.find((o) => o.name === '(native/gc/idle)')?.percent ?? 0;
+    if (s.totalMs < 200 || idle > 80) continue;
+    const fmt = (rows: { name: string; percent: number }[]) => rows.map((r) => `${r.name} ${r.percent}%`).join(', ');
+    notes.push(`profile ${path.relative(ctx.root, path.join(dir, file))} (${s.totalMs} ms sampled): by package/file: ${fmt(s.byOwner)}; top functions: ${fmt(s.byFunction.slice(0, 6))}`);
+  }
+  return notes;
 }

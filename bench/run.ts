@@ -37,6 +37,7 @@ const program = new Command('bench')
   .option('--api-seconds <n>', 'seconds per API load run (default 10, 5 with --quick)', positiveInt)
   .option('--api-connections <n>', 'concurrent connections of the API load', positiveInt, 50)
   .option('--only <stages>', `comma-separated subset of ${STAGES.join(',')} (dependencies still run)`, stageList)
+  .option('--profile <stages>', 'after the measured runs, one run of each listed stage under node --cpu-prof, summarised in the notes', stageList)
   .option('--keep-topics', 'keep the bench topics (default: deleted at the end)')
   .option('--results <dir>', 'where latest.md and latest.json go', 'bench/results')
   .showHelpAfterError();
@@ -54,6 +55,7 @@ async function main(): Promise<number> {
     apiSeconds?: number;
     apiConnections: number;
     only?: Stage[];
+    profile?: Stage[];
     keepTopics?: boolean;
     results: string;
   }>();
@@ -69,6 +71,7 @@ async function main(): Promise<number> {
     apiSeconds: o.apiSeconds ?? (quick ? 5 : 10),
     apiConnections: o.apiConnections,
     keepTopics: o.keepTopics === true,
+    profile: o.profile ?? [],
   };
   const ctx = createContext(params);
   const wanted = new Set<Stage>(o.only ?? STAGES);
@@ -118,7 +121,7 @@ async function main(): Promise<number> {
   const report: BenchReport = {
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     machine: machineInfo(),
-    parameters: { ...params, totalMinutes: Math.round((Date.now() - started) / 600) / 100 },
+    parameters: { ...params, profile: params.profile.join(',') || 'none', totalMinutes: Math.round((Date.now() - started) / 600) / 100 },
     results,
     failures,
   };

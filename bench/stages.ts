@@ -8,7 +8,7 @@ import path from 'node:path';
 import { HdfsClient } from '../lib/hdfs.ts';
 import { SOURCES, SOURCE_NAMES } from '../lib/sources.ts';
 import { loadTest, waitForHttp, type LoadResult } from './api-load.ts';
-import { createTopic, lastJsonLine, task, timed, type BenchContext } from './context.ts';
+import { createTopic, lastJsonLine, profileNotes, task, timed, type BenchContext } from './context.ts';
 import { consumerPerfCommand, parseConsumerPerf, parseProducerPerf, producerPerfCommand, KAFKA_CLASS_SCRIPT } from './kafka-perf.ts';
 import type { Sample, StageResult } from './report.ts';
 import { median } from './stats.ts';
@@ -57,6 +57,7 @@ export async function benchTransform(ctx: BenchContext): Promise<StageResult> {
     anchor.push(sample(a));
     if (i === 1) notes.push(`DuckDB phases (s): ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
   }
+  notes.push(...(await profileNotes(ctx, 'transform', task(ctx, 'transform-hdfs', 'tasks/transform-hdfs/cli.ts', ['--date', ctx.date]))));
   notes.push(
     'Both read the three source CSVs from HDFS over WebHDFS and write all_data_joined.csv + rejects back atomically; DuckDB (default threads = cores) cleans with TRY_CAST and joins in SQL.',
   );
@@ -129,6 +130,13 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
     anchor.push(sample(a));
     perfReported.push(parseProducerPerf(fs.readFileSync(a.stdoutFile, 'utf8')).recordsPerSecond);
   }
+  notes.push(
+    ...(await profileNotes(
+      ctx,
+      'producer',
+      task(ctx, 'producer', 'tasks/producer/cli.ts', ['--file', population, '--loops', String(loops), '--topic', firstTopic, '--date', ctx.date]),
+    )),
+  );
   const avgBytes = Math.round(fs.statSync(payloadFile).size / fs.readFileSync(payloadFile, 'utf8').split('\n').filter(Boolean).length);
   notes.push(
     `${loops} loops x ${rows.toLocaleString('en-US')} rows; acks=all, idempotent, gzip on both sides; perf-test payloads = ${Math.min(100_000, produced).toLocaleString('en-US')} of our own messages (avg ${avgBytes} B), Java client defaults otherwise (batch.size 16 KB, linger 5 ms), no key (ours keyed by Id).`,
@@ -178,6 +186,12 @@ export async function benchConsumer(ctx: BenchContext, topic: string): Promise<{
     anchor.push(sample(a));
     perfFetchRates.push(parseConsumerPerf(fs.readFileSync(a.stdoutFile, 'utf8')).fetchMessagesPerSecond);
   }
+  if (ctx.params.profile.includes('consumer')) {
+    const db = path.join(ctx.dbDir, 'consumer-prof.db');
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${db}${suffix}`, { force: true });
+    const args = ['--date', ctx.date, '--topic', topic, '--group', `bench-${ctx.tag}-prof`, '--db', db, '--workers', String(consumerWorkers)];
+    notes.push(...(await profileNotes(ctx, 'consumer', task(ctx, 'consumer', 'tasks/consumer/cli.ts', args))));
+  }
   notes.push(
     `${messages.toLocaleString('en-US')} messages over ${ctx.params.rows.toLocaleString('en-US')} Ids, --workers ${consumerWorkers}; every run checked: events in SQLite = messages. Ours includes loading the date's joined attributes (${ctx.params.rows.toLocaleString('en-US')} rows from HDFS) and committing every batch; the perf-test only fetches and decompresses.`,
     `self-reported rates (median): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s; perf-test fetch-only ${Math.round(median(perfFetchRates)).toLocaleString('en-US')} msg/s.`,
@@ -218,6 +232,13 @@ export async function benchComputeCube(ctx: BenchContext, consumerDb: string): P
     anchor.push(sample(a));
     if (i === 1) notes.push(`DuckDB: ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
   }
+  notes.push(
+    ...(await profileNotes(
+      ctx,
+      'compute-cube',
+      task(ctx, 'compute-cube', 'tasks/compute-cube/cli.ts', ['--date', ctx.date], { DB_PATH: consumerDb, CUBE_DB: path.join(ctx.dbDir, 'cube-prof.db') }),
+    )),
+  );
   notes.push(
     `${events.toLocaleString('en-US')} events of the date -> latest per Id -> 3 cubes with bracket and city roll-ups. Each engine reads its own storage (SQLite file / DuckDB file) and writes the cubes into it.`,
   );
