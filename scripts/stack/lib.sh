@@ -93,7 +93,8 @@ spawn() {
   mkdir -p "$STACK_RUN" "$STACK_LOGS"
   local log="$STACK_LOGS/$service.log"
   echo "=== $(date -u +%FT%TZ) start: $*" >>"$log"
-  setsid "$@" </dev/null >>"$log" 2>&1 &
+  # 9>&-: the service must not inherit the stack lock (fd 9), or the lock would live as long as it.
+  setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
   echo $! >"$(pid_file "$service")"
 }
 
