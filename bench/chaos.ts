@@ -161,10 +161,12 @@ async function namenodeFault(small: string, big: string, runs: number): Promise<
     const stillRunning = run.child.exitCode === null;
     await stopService(ROOT, 'namenode', faultSignal());
     say(`NameNode stopped ${delay} ms into transform ${i} (transform ${stillRunning ? 'running' : 'already done'})`);
-    const exit = await Promise.race([run.exited, sleep(120_000).then(() => ({ code: -1, signal: null }))]);
+    // Restarted at once (as a supervisor would) while the transform sees it gone.
+    const up = stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
+    const exit = await Promise.race([run.exited, sleep(180_000).then(() => ({ code: -1, signal: null }))]);
     if (exit.code === -1) run.child.kill('SIGKILL');
     // Seen with the NameNode back, before any retry: the state the fault left.
-    const upSeconds = await stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
+    const upSeconds = await up;
     const [afterDated, afterLatest] = await hashes();
     const seen = [fileVerdict(afterDated, prevDated!, newDated!), fileVerdict(afterLatest, prevLatest!, newLatest!)];
     let retries = 0;
