@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def _tail(proc: subprocess.CompletedProcess[str], lines: int = 40) -> str:
 
 
 @pytest.fixture(scope="module")
-def pipeline_env() -> dict[str, str]:
+def pipeline_env() -> Iterator[dict[str, str]]:
     problem = _stack_problem()
     if problem:
         pytest.skip(f"local stack not answering: {problem}. Start it with `npm run stack -- up`.")
@@ -97,7 +98,9 @@ def pipeline_env() -> dict[str, str]:
     assert migrate.returncode == 0, f"airflow db migrate failed:\n{_tail(migrate)}"
     upload = _run([str(shutil.which("node")), "--import", "tsx", "scripts/pipeline/cli.ts", "--upload-only"], env)
     assert upload.returncode == 0, f"upload of the sample sources to HDFS failed:\n{_tail(upload)}"
-    return env
+    yield env
+    # Leave no test topics behind on the shared broker (best effort).
+    _run([str(shutil.which("node")), "--import", "tsx", "test/e2e/delete-topics.ts", topic, f"{topic}.dlq"], env, 60)
 
 
 def _airflow_home_env(env: dict[str, str], home: Path) -> dict[str, str]:

@@ -5,7 +5,15 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureApi, isolatedRun, REPO_DIR, runPipeline, sampleWithRejects } from './pipeline-run.ts';
+import { deleteTopics } from './delete-topics.ts';
+import {
+  ensureApi,
+  isolatedRun,
+  REPO_DIR,
+  runPipeline,
+  sampleWithRejects,
+  type IsolatedRun,
+} from './pipeline-run.ts';
 import {
   alertExpressions,
   dashboardExpressions,
@@ -22,6 +30,7 @@ const panels = dashboardExpressions(path.join(REPO_DIR, 'grafana/dashboards'));
 const alerts = alertExpressions(path.join(REPO_DIR, 'prometheus/alerts.yml'));
 
 let api: ChildProcess | undefined;
+let iso: IsolatedRun | undefined;
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
@@ -40,7 +49,7 @@ beforeAll(async () => {
   }
   // Loads the current prometheus/alerts.yml (the local Prometheus runs with --web.enable-lifecycle).
   await prometheus.reload();
-  const iso = isolatedRun('promql');
+  iso = isolatedRun('promql');
   // The sample plus a few bad rows: the reject and dead-letter panels need a series each.
   const result = await runPipeline(iso, DATE, sampleWithRejects(iso));
   if (result.code !== 0) {
@@ -65,8 +74,13 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 12_000));
 }, 300_000);
 
-afterAll(() => {
+afterAll(async () => {
   api?.kill('SIGTERM');
+  const topic = iso?.env.KAFKA_TOPIC;
+  if (topic) {
+    const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+    await deleteTopics(brokers, [topic, `${topic}.dlq`]).catch(() => undefined);
+  }
 });
 
 describe('Grafana dashboard', () => {
