@@ -302,7 +302,9 @@ export function createApp(options: ApiOptions): Api {
 
   // Swagger UI from the installed swagger-ui-dist (no CDN). Its page links its assets relatively,
   // so it must be served at /docs/ (with the slash): /docs redirects there.
-  const docsPage = swaggerUi.setup(document, { customSiteTitle: 'Census cubes API' });
+  // validatorUrl null: no request to the public validator service; the page loads nothing external.
+  const docsOptions = { customSiteTitle: 'Census cubes API', swaggerOptions: { validatorUrl: null } };
+  const docsPage = swaggerUi.setup(document, docsOptions);
   app.use(
     '/docs',
     (req, res, next) => {
@@ -314,7 +316,7 @@ export function createApp(options: ApiOptions): Api {
       next();
     },
     compression(),
-    ...swaggerUi.serveFiles(document),
+    ...swaggerUi.serveFiles(document, docsOptions),
   );
 
   for (const path of [...knownPaths, '/docs', '/docs/{*asset}']) {
