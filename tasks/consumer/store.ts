@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS events (
   produced_at TEXT NOT NULL,
   kafka_partition INTEGER NOT NULL,
   kafka_offset INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest_events (
   date TEXT NOT NULL,
   id INTEGER NOT NULL,
