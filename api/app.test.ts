@@ -318,6 +318,21 @@ describe('HTTP behaviour', () => {
     expect(fast.text).toBe(slow.text);
   });
 
+  it('answers HEAD like GET without a body, from Express and from the fast path', async () => {
+    const get = await request(server)
+      .get('/api/cubes/income?grain=income_bracket')
+      .set('Accept-Encoding', 'identity');
+    for (let i = 0; i < 2; i++) {
+      const head = await request(server)
+        .head('/api/cubes/income?grain=income_bracket')
+        .set('Accept-Encoding', 'identity');
+      expect(head.status).toBe(200);
+      expect(head.headers.etag).toBe(get.headers.etag);
+      expect(head.headers['content-length']).toBe(get.headers['content-length']);
+      expect(head.text ?? '').toBe('');
+    }
+  });
+
   it('gzips on Accept-Encoding, with its own ETag and Vary', async () => {
     const res = await request(server).get('/api/income?limit=1000').set('Accept-Encoding', 'gzip');
     expect(res.headers['content-encoding']).toBe('gzip');
