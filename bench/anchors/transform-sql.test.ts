@@ -48,6 +48,7 @@ describe('transformAnchorSql (DuckDB clean-and-join)', () => {
     const db = await instance.connect();
     for (const sql of transformAnchorSql(inputs, out, rejects)) await db.run(sql);
     const rows = (await db.runAndReadAll(`SELECT * FROM read_csv('${out}', all_varchar = true)`)).getRowObjects();
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
     expect(rows.map((r) => r.id)).toEqual(['1', '2', '4']);
     const incomeCol = 'income_estimate_aggregate_household_income_in_the_past_12_months_in_2015_inflation_adjusted_dollars';
     expect(rows[0]).toMatchObject({ neighborhood: 'Allegheny Center', [incomeCol]: '1234' });

@@ -21,21 +21,25 @@ export function quoteLiteral(text: string): string {
 /** Macros shared by every cleaned column. */
 export const CLEANING_MACROS: readonly string[] = [
   // Markers (`-`, `**`, `N/A`, `(X)`, empty) and garbage are not numbers: TRY_CAST makes them NULL.
-  `CREATE OR REPLACE MACRO acs_real(s) AS TRY_CAST(replace(trim(s, ${WS}), ',', '') AS DOUBLE)`,
+  // DuckDB's cast skips surrounding whitespace (CR and tabs included); only cells that fail it
+  // (separators `1,234`, markers, garbage) take the second, slower try.
+  `CREATE OR REPLACE MACRO acs_real(s) AS COALESCE(TRY_CAST(s AS DOUBLE), TRY_CAST(replace(s, ',', '') AS DOUBLE))`,
   // Applied to the DOUBLE produced by acs_real (a column, so the repeated references cost nothing).
   `CREATE OR REPLACE MACRO acs_count(v) AS (CASE WHEN v >= 0 AND v = floor(v) AND v <= 9007199254740991 THEN CAST(v AS BIGINT) END)`,
-  `CREATE OR REPLACE MACRO acs_margin(v) AS (CASE WHEN v >= 0 THEN v END)`,
+  `CREATE OR REPLACE MACRO acs_margin(v) AS (CASE WHEN v >= 0 AND NOT isnan(v) AND NOT isinf(v) THEN v END)`,
   `CREATE OR REPLACE MACRO acs_id(s) AS (CASE WHEN regexp_full_match(trim(s, ${WS}), '[0-9]+(\\.0*)?') AND TRY_CAST(trim(s, ${WS}) AS DOUBLE) > 0 THEN CAST(TRY_CAST(trim(s, ${WS}) AS DOUBLE) AS BIGINT) END)`,
 ];
 
 /**
- * Reads one source file as text and cleans it into table `clean_<source>` (+ rejects rows). Not strict:
- * the generator's dirt mixes CRLF and LF line ends, which strict sniffing refuses; the stray CR is
- * trimmed with the other whitespace.
+ * Cleans one source file into table `clean_<source>` (+ rejects rows), reading the CSV twice: once
+ * for the Id column only (projection pushdown: keys, bad keys and duplicates), once for the whole
+ * rows, cleaned as they stream. Not strict: the generator's dirt mixes CRLF and LF line ends, which
+ * strict sniffing refuses; the stray CR is trimmed with the other whitespace.
  */
 export function cleanSourceSql(source: SourceName, file: string): string[] {
   const schema = SOURCES[source];
-  const raw = `raw_${source}`;
+  const csv = `read_csv(${quoteLiteral(file)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"', strict_mode = false)`;
+  const keys = `keys_${source}`;
   const mapping = columnMapping(schema);
   // Two projections: the inner parses each cell once (text -> DOUBLE), the outer applies the rule.
   const parsed = mapping.map(({ header, column }) => `acs_real(${quoteIdent(header)}) AS ${quoteIdent(column)}`);
@@ -45,20 +49,20 @@ export function cleanSourceSql(source: SourceName, file: string): string[] {
   });
   const [neighborhood, id] = KEY_COLUMNS.map(quoteIdent);
   return [
-    `CREATE OR REPLACE TEMP TABLE ${raw} AS SELECT *, acs_id(${id}) AS __id FROM read_csv(${quoteLiteral(file)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"', strict_mode = false)`,
-    `INSERT INTO rejects SELECT ${quoteLiteral(source)}, ${id}, 'bad_key' FROM ${raw} WHERE __id IS NULL`,
-    `INSERT INTO rejects SELECT ${quoteLiteral(source)}, ${id}, 'duplicate_key' FROM ${raw} WHERE __id IN (SELECT __id FROM ${raw} WHERE __id IS NOT NULL GROUP BY __id HAVING count(*) > 1)`,
-    `CREATE OR REPLACE TEMP TABLE clean_${source} AS SELECT id, neighborhood, ${cells.join(', ')} FROM (SELECT __id AS id, regexp_replace(trim(${neighborhood}, ${WS}), '\\s+', ' ', 'g') AS neighborhood, ${parsed.join(', ')} FROM ${raw} WHERE __id IS NOT NULL AND __id NOT IN (SELECT __id FROM ${raw} WHERE __id IS NOT NULL GROUP BY __id HAVING count(*) > 1))`,
-    `DROP TABLE ${raw}`,
+    `CREATE OR REPLACE TEMP TABLE ${keys} AS SELECT ${id} AS raw_id, acs_id(${id}) AS id FROM ${csv}`,
+    `CREATE OR REPLACE TEMP TABLE dup_${source} AS SELECT id FROM ${keys} WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1`,
+    `INSERT INTO rejects SELECT ${quoteLiteral(source)}, raw_id, 'bad_key' FROM ${keys} WHERE id IS NULL`,
+    `INSERT INTO rejects SELECT ${quoteLiteral(source)}, raw_id, 'duplicate_key' FROM ${keys} WHERE id IN (SELECT id FROM dup_${source})`,
+    `CREATE OR REPLACE TEMP TABLE clean_${source} AS SELECT id, neighborhood, ${cells.join(', ')} FROM (SELECT acs_id(${id}) AS id, regexp_replace(trim(${neighborhood}, ${WS}), '\\s+', ' ', 'g') AS neighborhood, ${parsed.join(', ')} FROM ${csv}) WHERE id IS NOT NULL AND id NOT IN (SELECT id FROM dup_${source})`,
   ];
 }
 
-/** The joined SELECT: id, neighborhood, then every source's columns in schema order. */
+/** The joined SELECT: id, neighborhood, then every source's columns in schema order (any row order). */
 export function joinedSelectSql(): string {
   const [first, ...rest] = JOINED_SOURCES;
   const columns = JOINED_SOURCES.flatMap((s) => columnMapping(SOURCES[s]).map((m) => `${s}.${quoteIdent(m.column)}`));
   const joins = rest.map((s) => `JOIN clean_${s} AS ${s} ON ${s}.id = ${first}.id`).join(' ');
-  return `SELECT ${first}.id AS id, ${first}.neighborhood AS neighborhood, ${columns.join(', ')} FROM clean_${first} AS ${first} ${joins} ORDER BY id`;
+  return `SELECT ${first}.id AS id, ${first}.neighborhood AS neighborhood, ${columns.join(', ')} FROM clean_${first} AS ${first} ${joins}`;
 }
 
 /** Every statement of the anchor, in order: macros, cleaning, join written to `outFile`. */
