@@ -141,19 +141,30 @@ describe('consumer against the real Kafka and SQLite', () => {
     expect(p.code, p.stderr).toBe(0);
     expect(JSON.parse(p.stdout)).toMatchObject({ produced: 200_000 });
 
-    let kills = 0;
-    for (let attempt = 0; attempt < 30 && kills < 5; attempt++) {
-      const c = start('consumer', [...s.consumerArgs, '--max-bytes-per-partition', String(256 * 1024)], s.env);
-      // Random point after start-up (tsx + group join take ~2-4 s), so kills land mid-batch.
-      const delay = 2500 + Math.floor(Math.random() * 2500);
-      const timer = setTimeout(() => c.child.kill('SIGKILL'), delay);
-      const r = await c.done;
-      clearTimeout(timer);
-      if (r.signal === 'SIGKILL') kills++;
-      else {
-        expect(r.code, r.stderr).toBe(0);
-        break; // finished before the kill
+    // Kill points: one random stored-offset target inside each seventh of the stream, so at least
+    // five SIGKILLs land mid-stream whatever the machine's speed; small fetches keep batches small.
+    const total = 200_000;
+    const storedSoFar = (): number => {
+      if (!fs.existsSync(s.db)) return 0;
+      const db = new Database(s.db);
+      try {
+        const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'kafka_offsets'").get();
+        return hasTable ? ((db.prepare('SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets').pluck().get() as number) ?? 0) : 0;
+      } finally {
+        db.close();
       }
+    };
+    let kills = 0;
+    for (let k = 1; k <= 6; k++) {
+      const target = Math.floor(((k + Math.random()) * total) / 7);
+      const c = start('consumer', [...s.consumerArgs, '--max-bytes-per-partition', String(64 * 1024)], s.env);
+      let exited = false;
+      void c.done.then(() => (exited = true));
+      while (!exited && storedSoFar() < target) await new Promise((r) => setTimeout(r, 20));
+      if (!exited) c.child.kill('SIGKILL');
+      const r = await c.done;
+      if (r.signal === 'SIGKILL') kills++;
+      else expect(r.code, r.stderr).toBe(0);
     }
     expect(kills).toBeGreaterThanOrEqual(5);
     const last = await run('consumer', s.consumerArgs, s.env);
