@@ -67,7 +67,13 @@ describe('prepareBatch', () => {
   });
 
   it('skips messages below the stored offset (re-delivered after a restart)', () => {
-    const r = prepareBatch('t', 0, [msg(5, event(1)), msg(6, event(2)), msg(7, event(3))], 7, joined([1, 2, 3]));
+    const r = prepareBatch(
+      't',
+      0,
+      [msg(5, event(1)), msg(6, event(2)), msg(7, event(3))],
+      7,
+      joined([1, 2, 3]),
+    );
     expect(r.alreadyStored).toBe(2);
     expect(r.events.map((e) => e.offset)).toEqual([7]);
     expect(r.nextOffset).toBe(8);
@@ -80,7 +86,13 @@ describe('prepareBatch', () => {
   });
 
   it('keeps a binary value readable in the dead letter', () => {
-    const r = prepareBatch('t', 0, [{ offset: '0', key: null, value: Buffer.from([0xff, 0xfe, 0x00]) }], null, joined([]));
+    const r = prepareBatch(
+      't',
+      0,
+      [{ offset: '0', key: null, value: Buffer.from([0xff, 0xfe, 0x00]) }],
+      null,
+      joined([]),
+    );
     expect(JSON.parse(r.dlqMessages[0]!.value).value).toBe('base64://4A');
   });
 });
@@ -93,9 +105,33 @@ describe('end offsets (bounded mode)', () => {
   ]);
   it('is done only when every non-empty partition reached its end offset', () => {
     expect(reachedEndOffsets(new Map([[0, 10]]), ends)).toBe(false);
-    expect(reachedEndOffsets(new Map([[0, 10], [2, 7]]), ends)).toBe(false);
-    expect(reachedEndOffsets(new Map([[0, 10], [2, 8]]), ends)).toBe(true);
-    expect(reachedEndOffsets(new Map([[0, 12], [2, 9]]), ends)).toBe(true);
+    expect(
+      reachedEndOffsets(
+        new Map([
+          [0, 10],
+          [2, 7],
+        ]),
+        ends,
+      ),
+    ).toBe(false);
+    expect(
+      reachedEndOffsets(
+        new Map([
+          [0, 10],
+          [2, 8],
+        ]),
+        ends,
+      ),
+    ).toBe(true);
+    expect(
+      reachedEndOffsets(
+        new Map([
+          [0, 12],
+          [2, 9],
+        ]),
+        ends,
+      ),
+    ).toBe(true);
   });
   it('counts the remaining messages from the low watermark when nothing is stored', () => {
     expect(remainingMessages(new Map(), ends)).toBe(13);

@@ -59,7 +59,10 @@ export function deadLetterMessage(
 }
 
 /** First pass: parse and validate; returns the dates whose joined attributes are needed. */
-export function parseBatch(messages: readonly RawMessage[], fromOffset: number | null): {
+export function parseBatch(
+  messages: readonly RawMessage[],
+  fromOffset: number | null,
+): {
   parsed: (PopulationEvent | { reason: RejectReason; detail: string })[];
   firstIndex: number;
   dates: Set<string>;
@@ -68,7 +71,9 @@ export function parseBatch(messages: readonly RawMessage[], fromOffset: number |
   if (fromOffset !== null) {
     while (firstIndex < messages.length && Number(messages[firstIndex]!.offset) < fromOffset) firstIndex++;
   }
-  const parsed: (PopulationEvent | { reason: RejectReason; detail: string })[] = new Array(messages.length - firstIndex);
+  const parsed: (PopulationEvent | { reason: RejectReason; detail: string })[] = new Array(
+    messages.length - firstIndex,
+  );
   const dates = new Set<string>();
   for (let i = firstIndex; i < messages.length; i++) {
     const m = messages[i]!;
@@ -112,8 +117,10 @@ export function finishBatch(
     let r = parsed[i]!;
     if (!isRejection(r)) {
       const ids = joined(r.date);
-      if (ids === undefined) r = { reason: 'unmatched_id', detail: `no joined attributes for date ${r.date}` };
-      else if (!ids.has(r.id)) r = { reason: 'unmatched_id', detail: `id ${r.id} has no joined row for date ${r.date}` };
+      if (ids === undefined)
+        r = { reason: 'unmatched_id', detail: `no joined attributes for date ${r.date}` };
+      else if (!ids.has(r.id))
+        r = { reason: 'unmatched_id', detail: `id ${r.id} has no joined row for date ${r.date}` };
     }
     if (isRejection(r)) {
       deadLetters.push({ partition, offset, reason: r.reason, detail: r.detail });
@@ -153,6 +160,7 @@ export function remainingMessages(
   ends: ReadonlyMap<number, { low: number; high: number }>,
 ): number {
   let total = 0;
-  for (const [partition, { low, high }] of ends) total += Math.max(0, high - Math.max(low, stored.get(partition) ?? low));
+  for (const [partition, { low, high }] of ends)
+    total += Math.max(0, high - Math.max(low, stored.get(partition) ?? low));
   return total;
 }

@@ -34,8 +34,14 @@ const program = new Command('consumer')
   .description(
     'Consume population_data into SQLite base_de_donnees.db (donnees_formatees), exactly once: offsets are stored in the same transaction as the rows. Bad messages go to population_data.dlq with a reason.',
   )
-  .option('--date <YYYY-MM-DD>', 'logical date: its all_data_joined is (re)loaded before consuming (env RUN_DATE)')
-  .option('--follow', 'run as a long-lived service with /metrics (default: stop at the end offsets seen at start)')
+  .option(
+    '--date <YYYY-MM-DD>',
+    'logical date: its all_data_joined is (re)loaded before consuming (env RUN_DATE)',
+  )
+  .option(
+    '--follow',
+    'run as a long-lived service with /metrics (default: stop at the end offsets seen at start)',
+  )
   .option('--workers <n>', 'consumer processes in one group sharing the partitions', positiveInt, 1)
   .option('--topic <name>', 'topic to consume (env KAFKA_TOPIC)')
   .option('--group <id>', 'consumer group id (env KAFKA_GROUP_ID)')
@@ -43,11 +49,15 @@ const program = new Command('consumer')
   .option('--joined-dir <dir>', 'read <dir>/date=D/all_data_joined.csv locally instead of from HDFS')
   .option('--concurrency <n>', 'partitions processed concurrently per process', positiveInt, 3)
   .option('--max-bytes-per-partition <bytes>', 'fetch size per partition', positiveInt, 2 * 1024 * 1024)
-  .option('--metrics-port <port>', 'port of /metrics in --follow mode (env METRICS_PORT, default 9464)', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number');
-    return n;
-  })
+  .option(
+    '--metrics-port <port>',
+    'port of /metrics in --follow mode (env METRICS_PORT, default 9464)',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number');
+      return n;
+    },
+  )
   .showHelpAfterError();
 
 /** The brokers of this run, named in a one-line connection error. */
@@ -59,13 +69,18 @@ async function main(): Promise<void> {
   const config: Config = loadConfig({
     ...process.env,
     ...(flags.date ? { RUN_DATE: parseDate(flags.date) } : {}),
-    ...(flags.topic ? { KAFKA_TOPIC: flags.topic, KAFKA_DLQ_TOPIC: process.env.KAFKA_DLQ_TOPIC ?? `${flags.topic}.dlq` } : {}),
+    ...(flags.topic
+      ? { KAFKA_TOPIC: flags.topic, KAFKA_DLQ_TOPIC: process.env.KAFKA_DLQ_TOPIC ?? `${flags.topic}.dlq` }
+      : {}),
     ...(flags.group ? { KAFKA_GROUP_ID: flags.group } : {}),
     ...(flags.db ? { DB_PATH: flags.db } : {}),
   });
   brokers = config.kafka.brokers;
   const isWorker = process.env[WORKER_ENV.index] !== undefined;
-  const log = createLogger(isWorker ? `consumer-${process.env[WORKER_ENV.index]}` : 'consumer', config.logLevel);
+  const log = createLogger(
+    isWorker ? `consumer-${process.env[WORKER_ENV.index]}` : 'consumer',
+    config.logLevel,
+  );
   const follow = flags.follow === true;
   const metricsPort = isWorker
     ? config.metrics.port
@@ -76,7 +91,9 @@ async function main(): Promise<void> {
     // A long-lived consumer rides out a broker restart; a bounded run fails fast.
     retries: follow ? 10 : 5,
   });
-  const withAdmin = async (fn: (admin: ReturnType<typeof kafka.admin>) => Promise<unknown>): Promise<void> => {
+  const withAdmin = async (
+    fn: (admin: ReturnType<typeof kafka.admin>) => Promise<unknown>,
+  ): Promise<void> => {
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -85,7 +102,8 @@ async function main(): Promise<void> {
       await admin.disconnect();
     }
   };
-  const ensureTopicExists = (topic: string, partitions: number) => withAdmin((admin) => ensureTopic(admin, topic, partitions));
+  const ensureTopicExists = (topic: string, partitions: number) =>
+    withAdmin((admin) => ensureTopic(admin, topic, partitions));
   const openJoined = (date: string) => openJoinedSource(config, date, flags.joinedDir);
 
   let stop!: () => void;

@@ -27,7 +27,11 @@ interface Run {
   stderr: string;
 }
 
-function start(task: 'producer' | 'consumer', args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<Run> } {
+function start(
+  task: 'producer' | 'consumer',
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; done: Promise<Run> } {
   const child = spawn(TSX, [path.join(ROOT, `tasks/${task}/cli.ts`), ...args], {
     cwd: ROOT,
     env: { ...process.env, PUSHGATEWAY_URL: '', LOG_LEVEL: 'warn', RUN_DATE: DATE, ...env },
@@ -37,11 +41,14 @@ function start(task: 'producer' | 'consumer', args: string[], env: Record<string
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<Run>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
-const run = (task: 'producer' | 'consumer', args: string[], env: Record<string, string>) => start(task, args, env).done;
+const run = (task: 'producer' | 'consumer', args: string[], env: Record<string, string>) =>
+  start(task, args, env).done;
 
 /** A scenario: its own topic, DLQ, group, database, population CSV and joined directory. */
 function scenario(name: string, ids: number) {
@@ -78,7 +85,9 @@ function kafka() {
 }
 
 /** Every message of a topic (a throw-away group reading from the beginning to the end offsets). */
-async function readTopic(topic: string): Promise<{ partition: number; offset: number; key: string | null; value: string }[]> {
+async function readTopic(
+  topic: string,
+): Promise<{ partition: number; offset: number; key: string | null; value: string }[]> {
   const k = kafka();
   const admin = k.admin();
   await admin.connect();
@@ -87,14 +96,22 @@ async function readTopic(topic: string): Promise<{ partition: number; offset: nu
   const total = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
   const out: { partition: number; offset: number; key: string | null; value: string }[] = [];
   if (total === 0) return out;
-  const consumer = k.consumer({ groupId: `reader_${randomBytes(4).toString('hex')}`, maxBytesPerPartition: 8 << 20 });
+  const consumer = k.consumer({
+    groupId: `reader_${randomBytes(4).toString('hex')}`,
+    maxBytesPerPartition: 8 << 20,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
     void consumer.run({
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
-          out.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString() ?? null, value: m.value?.toString() ?? '' });
+          out.push({
+            partition: batch.partition,
+            offset: Number(m.offset),
+            key: m.key?.toString() ?? null,
+            value: m.value?.toString() ?? '',
+          });
         }
         if (out.length >= total) resolve();
       },
@@ -117,16 +134,23 @@ describe('consumer against the real Kafka and SQLite', () => {
 
     const c = await run('consumer', s.consumerArgs, s.env);
     expect(c.code, c.stderr).toBe(0);
-    expect(JSON.parse(c.stdout)).toMatchObject({ mode: 'bounded', stored: 600, deadLetters: 0, duplicates: 0 });
+    expect(JSON.parse(c.stdout)).toMatchObject({
+      mode: 'bounded',
+      stored: 600,
+      deadLetters: 0,
+      duplicates: 0,
+    });
 
     const db = openDb(s.db);
     const produced = (await readTopic(s.topic)).map((m) => JSON.parse(m.value).eventId as string).sort();
-    const stored = (db.prepare('SELECT event_id FROM events ORDER BY event_id').pluck().all() as string[]);
+    const stored = db.prepare('SELECT event_id FROM events ORDER BY event_id').pluck().all() as string[];
     expect(stored).toEqual(produced);
     expect(db.prepare('SELECT count(*) FROM donnees_formatees').pluck().get()).toBe(600);
     const latest = db.prepare('SELECT loop, count(*) AS n FROM donnees_formatees_latest GROUP BY loop').all();
     expect(latest).toEqual([{ loop: 2, n: 300 }]);
-    expect(db.prepare('SELECT income_estimate_total FROM donnees_formatees_latest WHERE id = 7').pluck().get()).toBe(700);
+    expect(
+      db.prepare('SELECT income_estimate_total FROM donnees_formatees_latest WHERE id = 7').pluck().get(),
+    ).toBe(700);
     db.close();
 
     // A second bounded run finds nothing new and changes nothing.
@@ -149,7 +173,12 @@ describe('consumer against the real Kafka and SQLite', () => {
       const db = new Database(s.db);
       try {
         const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'kafka_offsets'").get();
-        return hasTable ? ((db.prepare('SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets').pluck().get() as number) ?? 0) : 0;
+        return hasTable
+          ? ((db
+              .prepare('SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets')
+              .pluck()
+              .get() as number) ?? 0)
+          : 0;
       } finally {
         db.close();
       }
@@ -178,7 +207,9 @@ describe('consumer against the real Kafka and SQLite', () => {
     expect(stored.length).toBe(200_000);
     expect(stored).toEqual(produced);
     // Every (partition, offset) once, and the stored offsets are the end offsets.
-    expect(db.prepare('SELECT count(DISTINCT kafka_partition || \':\' || kafka_offset) FROM events').pluck().get()).toBe(200_000);
+    expect(
+      db.prepare("SELECT count(DISTINCT kafka_partition || ':' || kafka_offset) FROM events").pluck().get(),
+    ).toBe(200_000);
     const offsets = db.prepare('SELECT sum(next_offset) FROM kafka_offsets').pluck().get();
     expect(offsets).toBe(200_000);
     expect(db.prepare('SELECT count(*) FROM latest_events').pluck().get()).toBe(50_000);
@@ -202,7 +233,11 @@ describe('consumer against the real Kafka and SQLite', () => {
 
     const one = scenario('group_single', 1);
     // The same messages consumed by a single consumer into another database: same result.
-    const single = await run('consumer', s.consumerArgs, { ...s.env, KAFKA_GROUP_ID: `${s.env.KAFKA_GROUP_ID}_single`, DB_PATH: one.db });
+    const single = await run('consumer', s.consumerArgs, {
+      ...s.env,
+      KAFKA_GROUP_ID: `${s.env.KAFKA_GROUP_ID}_single`,
+      DB_PATH: one.db,
+    });
     expect(single.code, single.stderr).toBe(0);
     const ids = (file: string) => {
       const db = openDb(file);
@@ -270,7 +305,11 @@ describe('consumer against the real Kafka and SQLite', () => {
       rejectsByReason: { invalid_json: 1, schema_mismatch: 1, oversized: 1, unmatched_id: 1 },
     });
     const db = openDb(s.db);
-    expect(db.prepare('SELECT event_id FROM events ORDER BY event_id').pluck().all()).toEqual(['good-1-1', 'good-2-1', 'good-5-1']);
+    expect(db.prepare('SELECT event_id FROM events ORDER BY event_id').pluck().all()).toEqual([
+      'good-1-1',
+      'good-2-1',
+      'good-5-1',
+    ]);
     expect(db.prepare('SELECT reason FROM dead_letters ORDER BY reason').pluck().all()).toEqual([
       'invalid_json',
       'oversized',
@@ -279,9 +318,19 @@ describe('consumer against the real Kafka and SQLite', () => {
     ]);
     db.close();
     const dlq = (await readTopic(s.dlqTopic)).map((m) => JSON.parse(m.value));
-    expect(dlq.map((d) => d.reason).sort()).toEqual(['invalid_json', 'oversized', 'schema_mismatch', 'unmatched_id']);
+    expect(dlq.map((d) => d.reason).sort()).toEqual([
+      'invalid_json',
+      'oversized',
+      'schema_mismatch',
+      'unmatched_id',
+    ]);
     for (const d of dlq) {
-      expect(d).toMatchObject({ topic: s.topic, detail: expect.any(String), partition: expect.any(Number), offset: expect.any(String) });
+      expect(d).toMatchObject({
+        topic: s.topic,
+        detail: expect.any(String),
+        partition: expect.any(Number),
+        offset: expect.any(String),
+      });
     }
     expect(dlq.find((d) => d.reason === 'invalid_json').value).toBe('{not json');
   });

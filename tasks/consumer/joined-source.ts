@@ -13,7 +13,10 @@ export interface JoinedSource {
 }
 
 /** Lazy: the file is opened only when the rows are iterated (not at all when unchanged). */
-async function* fieldsOf(open: () => AsyncIterable<Buffer | string>, file: string): AsyncGenerator<string[][]> {
+async function* fieldsOf(
+  open: () => AsyncIterable<Buffer | string>,
+  file: string,
+): AsyncGenerator<string[][]> {
   for await (const batch of readCsvBatches(open())) {
     const bad = batch.find((r) => r.error !== undefined);
     if (bad) throw new Error(`${file}: line ${bad.line}: ${bad.error}`);
@@ -22,13 +25,20 @@ async function* fieldsOf(open: () => AsyncIterable<Buffer | string>, file: strin
 }
 
 /** The joined rows of a date, or null when that date has no all_data_joined.csv. */
-export async function openJoinedSource(config: Config, date: string, localDir?: string): Promise<JoinedSource | null> {
+export async function openJoinedSource(
+  config: Config,
+  date: string,
+  localDir?: string,
+): Promise<JoinedSource | null> {
   const relative = `date=${date}/all_data_joined.csv`;
   if (localDir !== undefined) {
     const file = path.resolve(localDir, relative);
     if (!fs.existsSync(file)) return null;
     const st = fs.statSync(file);
-    return { source: `${file}@${st.size}:${Math.floor(st.mtimeMs)}`, batches: fieldsOf(() => fs.createReadStream(file), file) };
+    return {
+      source: `${file}@${st.size}:${Math.floor(st.mtimeMs)}`,
+      batches: fieldsOf(() => fs.createReadStream(file), file),
+    };
   }
   const hdfsPath = `${config.hdfs.processedDir}/${relative}`;
   const hdfs = HdfsClient.fromConfig(config.hdfs);

@@ -29,7 +29,10 @@ describe('parsePopulationMessage', () => {
   });
 
   it('keeps unknown (null) estimates as null, never 0', () => {
-    const r = parsePopulationMessage(buf({ ...good, population_estimate_total: null, population_margin_of_error_total: null }), null);
+    const r = parsePopulationMessage(
+      buf({ ...good, population_estimate_total: null, population_margin_of_error_total: null }),
+      null,
+    );
     expect(isRejection(r)).toBe(false);
     expect(r).toMatchObject({ populationEstimateTotal: null, populationMarginOfErrorTotal: null });
   });

@@ -5,7 +5,12 @@
 /** Why a message cannot be stored; each reason is a label of consumer_rejects_total. */
 export type RejectReason = 'invalid_json' | 'schema_mismatch' | 'oversized' | 'unmatched_id';
 
-export const REJECT_REASONS: readonly RejectReason[] = ['invalid_json', 'schema_mismatch', 'oversized', 'unmatched_id'];
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'invalid_json',
+  'schema_mismatch',
+  'oversized',
+  'unmatched_id',
+];
 
 export interface Rejection {
   reason: RejectReason;
@@ -58,7 +63,10 @@ function isNonNegativeNumberOrNull(v: unknown): v is number | null {
  * Parses and validates one message value. `key` is the Kafka key: when present it must be the Id,
  * since partitioning (and so "latest per Id") relies on it.
  */
-export function parsePopulationMessage(value: Buffer | null, key: Buffer | null): PopulationEvent | Rejection {
+export function parsePopulationMessage(
+  value: Buffer | null,
+  key: Buffer | null,
+): PopulationEvent | Rejection {
   if (value === null || value.length === 0) return reject('invalid_json', 'empty message value');
   if (value.length > LIMITS.messageBytes) {
     return reject('oversized', `message of ${value.length} bytes exceeds ${LIMITS.messageBytes}`);
@@ -77,9 +85,12 @@ export function parsePopulationMessage(value: Buffer | null, key: Buffer | null)
   const estimate = m.population_estimate_total;
   const margin = m.population_margin_of_error_total;
 
-  if (typeof eventId !== 'string' || eventId.length === 0) return reject('schema_mismatch', 'eventId must be a non-empty string');
-  if (eventId.length > LIMITS.eventIdChars) return reject('oversized', `eventId longer than ${LIMITS.eventIdChars} characters`);
-  if (typeof date !== 'string' || !DATE_RE.test(date)) return reject('schema_mismatch', 'date must be YYYY-MM-DD');
+  if (typeof eventId !== 'string' || eventId.length === 0)
+    return reject('schema_mismatch', 'eventId must be a non-empty string');
+  if (eventId.length > LIMITS.eventIdChars)
+    return reject('oversized', `eventId longer than ${LIMITS.eventIdChars} characters`);
+  if (typeof date !== 'string' || !DATE_RE.test(date))
+    return reject('schema_mismatch', 'date must be YYYY-MM-DD');
   if (typeof loop !== 'number' || !Number.isSafeInteger(loop) || loop < 1) {
     return reject('schema_mismatch', 'loop must be an integer >= 1');
   }
@@ -101,7 +112,10 @@ export function parsePopulationMessage(value: Buffer | null, key: Buffer | null)
   }
   // Margins of error are reals in the published files (aggregates such as 449.773276218).
   if (!isNonNegativeNumberOrNull(margin)) {
-    return reject('schema_mismatch', 'population_margin_of_error_total must be a non-negative number or null');
+    return reject(
+      'schema_mismatch',
+      'population_margin_of_error_total must be a non-negative number or null',
+    );
   }
   if (margin !== null && margin > LIMITS.maxEstimate) {
     return reject('oversized', `population_margin_of_error_total greater than ${LIMITS.maxEstimate}`);
@@ -113,7 +127,10 @@ export function parsePopulationMessage(value: Buffer | null, key: Buffer | null)
     return reject('oversized', `producedAt longer than ${LIMITS.producedAtChars} characters`);
   }
   if (key !== null && key.length > 0 && key.toString('utf8') !== String(id)) {
-    return reject('schema_mismatch', `key ${JSON.stringify(key.toString('utf8').slice(0, 40))} is not the id ${id}`);
+    return reject(
+      'schema_mismatch',
+      `key ${JSON.stringify(key.toString('utf8').slice(0, 40))} is not the id ${id}`,
+    );
   }
   return {
     eventId,

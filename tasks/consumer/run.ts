@@ -44,7 +44,9 @@ export interface ConsumerDeps {
   metrics: ConsumerMetrics;
   log: Logger;
   /** Rows of all_data_joined for a date (first record = header), or null when the file does not exist. */
-  openJoined: (date: string) => Promise<{ source: string; batches: AsyncIterable<readonly (readonly string[])[]> } | null>;
+  openJoined: (
+    date: string,
+  ) => Promise<{ source: string; batches: AsyncIterable<readonly (readonly string[])[]> } | null>;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
   stopSignal: Promise<void>;
 }
@@ -123,11 +125,17 @@ class JoinedIndex {
     const rows = await this.store.loadJoinedAttributes(date, opened.batches, opened.source);
     this.ids.set(date, this.store.joinedIds(date));
     this.missingSince.delete(date);
-    this.log.info({ date, rows, source: opened.source, ms: Date.now() - started }, 'joined attributes loaded');
+    this.log.info(
+      { date, rows, source: opened.source, ms: Date.now() - started },
+      'joined attributes loaded',
+    );
   }
 }
 
-async function fetchEndOffsets(kafka: Kafka, topic: string): Promise<Map<number, { low: number; high: number }>> {
+async function fetchEndOffsets(
+  kafka: Kafka,
+  topic: string,
+): Promise<Map<number, { low: number; high: number }>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -167,13 +175,18 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
     summary.offsets = Object.fromEntries(store.storedOffsets(opts.groupId, opts.topic));
     return summary;
   };
-  const isDone = (): boolean => ends !== undefined && reachedEndOffsets(store.storedOffsets(opts.groupId, opts.topic), ends);
+  const isDone = (): boolean =>
+    ends !== undefined && reachedEndOffsets(store.storedOffsets(opts.groupId, opts.topic), ends);
   if (isDone()) {
     log.info({ topic: opts.topic }, 'nothing to consume: stored offsets already at the end offsets');
     return finish();
   }
 
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
@@ -256,9 +269,13 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
     if (!result.committed) {
       // Another member committed this partition meanwhile: our view is stale. Re-read and seek.
       summary.staleBatches++;
-      log.warn({ partition, expected, stored: result.storedOffset }, 'stale batch discarded (partition moved on)');
+      log.warn(
+        { partition, expected, stored: result.storedOffset },
+        'stale batch discarded (partition moved on)',
+      );
       positions.delete(partition);
-      if (result.storedOffset !== null) consumer.seek({ topic: opts.topic, partition, offset: String(result.storedOffset) });
+      if (result.storedOffset !== null)
+        consumer.seek({ topic: opts.topic, partition, offset: String(result.storedOffset) });
       return;
     }
     const next = prepared.nextOffset!;

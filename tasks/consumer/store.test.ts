@@ -16,7 +16,14 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const ev = (eventId: string, id: number, loop: number, partition: number, offset: number, date = '2026-11-28'): StoredEvent => ({
+const ev = (
+  eventId: string,
+  id: number,
+  loop: number,
+  partition: number,
+  offset: number,
+  date = '2026-11-28',
+): StoredEvent => ({
   eventId,
   date,
   loop,
@@ -34,11 +41,23 @@ async function* batches(rows: string[][]) {
 }
 
 const commit = (expectedOffset: number | null, nextOffset: number, events: StoredEvent[], partition = 0) =>
-  store.commitBatchWithOffsets({ groupId: 'g', topic: 't', partition, expectedOffset, nextOffset, events, deadLetters: [] });
+  store.commitBatchWithOffsets({
+    groupId: 'g',
+    topic: 't',
+    partition,
+    expectedOffset,
+    nextOffset,
+    events,
+    deadLetters: [],
+  });
 
 describe('EventStore offsets (compare-and-set)', () => {
   it('stores rows and the next offset together', () => {
-    expect(commit(null, 2, [ev('a', 1, 1, 0, 0), ev('b', 2, 1, 0, 1)])).toEqual({ committed: true, inserted: 2, duplicates: 0 });
+    expect(commit(null, 2, [ev('a', 1, 1, 0, 0), ev('b', 2, 1, 0, 1)])).toEqual({
+      committed: true,
+      inserted: 2,
+      duplicates: 0,
+    });
     expect(store.storedOffset('g', 't', 0)).toBe(2);
     expect(store.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(2);
   });
@@ -61,11 +80,20 @@ describe('EventStore offsets (compare-and-set)', () => {
   it('keeps offsets per partition', () => {
     commit(null, 1, [ev('a', 1, 1, 0, 0)], 0);
     commit(null, 7, [ev('b', 2, 1, 1, 6)], 1);
-    expect(store.storedOffsets('g', 't')).toEqual(new Map([[0, 1], [1, 7]]));
+    expect(store.storedOffsets('g', 't')).toEqual(
+      new Map([
+        [0, 1],
+        [1, 7],
+      ]),
+    );
   });
 
   it('stores a duplicated event id once', () => {
-    expect(commit(null, 2, [ev('a', 1, 1, 0, 0), ev('a', 1, 1, 0, 1)])).toEqual({ committed: true, inserted: 1, duplicates: 1 });
+    expect(commit(null, 2, [ev('a', 1, 1, 0, 0), ev('a', 1, 1, 0, 1)])).toEqual({
+      committed: true,
+      inserted: 1,
+      duplicates: 1,
+    });
   });
 
   it('records dead letters in the batch transaction', () => {
@@ -84,10 +112,18 @@ describe('EventStore offsets (compare-and-set)', () => {
 
 describe('latest_events', () => {
   const latest = () =>
-    store.db.prepare('SELECT id, event_id FROM latest_events ORDER BY id').all() as { id: number; event_id: string }[];
+    store.db.prepare('SELECT id, event_id FROM latest_events ORDER BY id').all() as {
+      id: number;
+      event_id: string;
+    }[];
 
   it('keeps per date x id the highest loop, then the highest offset, whatever the arrival order', () => {
-    commit(null, 10, [ev('l2', 1, 2, 0, 5), ev('l1', 1, 1, 0, 9), ev('x1', 2, 1, 0, 3), ev('x1b', 2, 1, 0, 4)]);
+    commit(null, 10, [
+      ev('l2', 1, 2, 0, 5),
+      ev('l1', 1, 1, 0, 9),
+      ev('x1', 2, 1, 0, 3),
+      ev('x1b', 2, 1, 0, 4),
+    ]);
     commit(10, 11, [ev('l1late', 1, 1, 0, 10)]);
     expect(latest()).toEqual([
       { id: 1, event_id: 'l2' },
@@ -133,14 +169,21 @@ describe('joined attributes and the views (enrichment join)', () => {
       income_margin_of_error_total: 6437773.5,
     });
     expect(rows[1]).toMatchObject({ id: 2, income_estimate_total: null, income_margin_of_error_total: 10 });
-    const latest = store.db.prepare('SELECT event_id FROM donnees_formatees_latest ORDER BY id').pluck().all();
+    const latest = store.db
+      .prepare('SELECT event_id FROM donnees_formatees_latest ORDER BY id')
+      .pluck()
+      .all();
     expect(latest).toEqual(['a', 'b2']);
   });
 
   it('replaces a date on reload and keeps other dates', async () => {
     const header = ['id', 'neighborhood', 'income_estimate_total'];
     await store.loadJoinedAttributes('2026-11-27', batches([header, ['1', 'N1', '5']]), 'test');
-    await store.loadJoinedAttributes('2026-11-28', batches([header, ['1', 'N1', '6'], ['2', 'N2', '7']]), 'test');
+    await store.loadJoinedAttributes(
+      '2026-11-28',
+      batches([header, ['1', 'N1', '6'], ['2', 'N2', '7']]),
+      'test',
+    );
     await store.loadJoinedAttributes('2026-11-28', batches([header, ['3', 'N3', '8']]), 'test');
     expect(store.joinedIds('2026-11-27')).toEqual(new Set([1]));
     expect(store.joinedIds('2026-11-28')).toEqual(new Set([3]));

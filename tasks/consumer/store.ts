@@ -169,7 +169,8 @@ export class EventStore {
       // throws here and the transaction rolls back before anything is written.
       const moved =
         batch.expectedOffset === null
-          ? this.insertFirstOffset.run(batch.groupId, batch.topic, batch.partition, batch.nextOffset, now).changes
+          ? this.insertFirstOffset.run(batch.groupId, batch.topic, batch.partition, batch.nextOffset, now)
+              .changes
           : this.casOffset.run(
               batch.nextOffset,
               now,
@@ -178,7 +179,8 @@ export class EventStore {
               batch.partition,
               batch.expectedOffset,
             ).changes;
-      if (moved !== 1) throw new StaleBatchError(`partition ${batch.partition} moved past ${batch.expectedOffset}`);
+      if (moved !== 1)
+        throw new StaleBatchError(`partition ${batch.partition} moved past ${batch.expectedOffset}`);
       let inserted = 0;
       const insertEvent = this.insertEvent;
       const upsertLatest = this.upsertLatest;
@@ -229,7 +231,10 @@ export class EventStore {
       return { committed: true, ...r };
     } catch (err) {
       if (err instanceof StaleBatchError) {
-        return { committed: false, storedOffset: this.storedOffset(batch.groupId, batch.topic, batch.partition) };
+        return {
+          committed: false,
+          storedOffset: this.storedOffset(batch.groupId, batch.topic, batch.partition),
+        };
       }
       throw err;
     }
@@ -237,13 +242,17 @@ export class EventStore {
 
   /** Ids that have joined attributes for a date. */
   joinedIds(date: string): Set<number> {
-    const ids = this.db.prepare('SELECT id FROM joined_attributes WHERE date = ?').pluck().all(date) as number[];
+    const ids = this.db
+      .prepare('SELECT id FROM joined_attributes WHERE date = ?')
+      .pluck()
+      .all(date) as number[];
     return new Set(ids);
   }
 
   /** The source (file and version) the date's joined attributes were loaded from. */
   joinedSource(date: string): string | undefined {
-    return this.db.prepare('SELECT source FROM joined_loads WHERE date = ?').pluck().get(date) as string | undefined;
+    return this.db.prepare('SELECT source FROM joined_loads WHERE date = ?').pluck().get(date) as
+      string | undefined;
   }
 
   hasJoinedLoad(date: string): boolean {
@@ -251,7 +260,10 @@ export class EventStore {
   }
 
   joinedColumns(): string[] {
-    const cols = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('joined_attributes') as string[];
+    const cols = this.db
+      .prepare('SELECT name FROM pragma_table_info(?)')
+      .pluck()
+      .all('joined_attributes') as string[];
     return cols.filter((c) => !KEY_JOINED_COLUMNS.has(c));
   }
 
@@ -300,10 +312,13 @@ export class EventStore {
           if (idIndex < 0) throw new Error(`all_data_joined of ${date} has no "id" column`);
           for (const col of header) {
             if (!IDENTIFIER_RE.test(col) || col === 'date') {
-              throw new Error(`all_data_joined of ${date}: column ${JSON.stringify(col)} is not a usable snake_case identifier`);
+              throw new Error(
+                `all_data_joined of ${date}: column ${JSON.stringify(col)} is not a usable snake_case identifier`,
+              );
             }
           }
-          if (new Set(header).size !== header.length) throw new Error(`all_data_joined of ${date}: duplicate column names`);
+          if (new Set(header).size !== header.length)
+            throw new Error(`all_data_joined of ${date}: duplicate column names`);
           width = header.length;
           // Column names were checked against IDENTIFIER_RE above: safe to splice into SQL.
           this.db.exec(
@@ -326,7 +341,9 @@ export class EventStore {
         }
         this.db.prepare('DELETE FROM joined_attributes WHERE date = ?').run(date);
         const names = ['date', ...cols].map((c) => `"${c}"`).join(', ');
-        this.db.exec(`INSERT OR REPLACE INTO joined_attributes (${names}) SELECT ${names} FROM temp.joined_staging`);
+        this.db.exec(
+          `INSERT OR REPLACE INTO joined_attributes (${names}) SELECT ${names} FROM temp.joined_staging`,
+        );
         this.db
           .prepare('INSERT OR REPLACE INTO joined_loads (date, source, rows, loaded_at) VALUES (?, ?, ?, ?)')
           .run(date, source, count, new Date().toISOString());

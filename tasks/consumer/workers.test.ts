@@ -21,8 +21,19 @@ describe('combineSummaries', () => {
   it('adds up the workers and keeps the furthest offset of each partition', () => {
     const total = combineSummaries(
       [
-        part({ stored: 600, deadLetters: 1, rejectsByReason: { oversized: 1 }, offsets: { '0': 300, '1': 10 } }),
-        part({ stored: 400, deadLetters: 2, rejectsByReason: { oversized: 1, invalid_json: 1 }, offsets: { '1': 310, '2': 300 }, staleBatches: 1 }),
+        part({
+          stored: 600,
+          deadLetters: 1,
+          rejectsByReason: { oversized: 1 },
+          offsets: { '0': 300, '1': 10 },
+        }),
+        part({
+          stored: 400,
+          deadLetters: 2,
+          rejectsByReason: { oversized: 1, invalid_json: 1 },
+          offsets: { '1': 310, '2': 300 },
+          staleBatches: 1,
+        }),
       ],
       2,
     );

@@ -64,7 +64,9 @@ export async function runWorkers(opts: WorkersOptions): Promise<ConsumerSummary>
     await admin.connect();
     try {
       const offsets = await admin.fetchTopicOffsets(opts.topic);
-      endOffsets = JSON.stringify(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
+      endOffsets = JSON.stringify(
+        offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]),
+      );
     } finally {
       await admin.disconnect();
     }
@@ -99,6 +101,9 @@ export async function runWorkers(opts: WorkersOptions): Promise<ConsumerSummary>
     ),
   );
   const failed = handles.filter((h) => h.code !== 0);
-  if (failed.length > 0) throw new Error(`${failed.length} of ${opts.workers} consumer workers failed (exit ${failed.map((f) => f.code).join(', ')})`);
+  if (failed.length > 0)
+    throw new Error(
+      `${failed.length} of ${opts.workers} consumer workers failed (exit ${failed.map((f) => f.code).join(', ')})`,
+    );
   return combineSummaries(summaries, Number(process.hrtime.bigint() - started) / 1e9);
 }

@@ -34,16 +34,23 @@ interface Flags {
 }
 
 const program = new Command('producer')
-  .description('Send the rows of total-population.csv to Kafka topic population_data (JSON keyed by Id, with an event id, the logical date and the loop number).')
+  .description(
+    'Send the rows of total-population.csv to Kafka topic population_data (JSON keyed by Id, with an event id, the logical date and the loop number).',
+  )
   .addOption(new Option('--file <path>', 'local total-population.csv').conflicts('hdfsFile'))
-  .option('--hdfs-file <path>', `HDFS path of total-population.csv (default: <HDFS_RAW_DIR>/${SOURCES.population.file} when --file is absent)`)
+  .option(
+    '--hdfs-file <path>',
+    `HDFS path of total-population.csv (default: <HDFS_RAW_DIR>/${SOURCES.population.file} when --file is absent)`,
+  )
   .option('--date <YYYY-MM-DD>', 'logical date written in every message (env RUN_DATE)')
   .option('--loops <n>', 'bounded mode: send the file n times', positiveInt, 1)
   .option('--follow', 'resend the file forever, one loop per --interval, until SIGTERM/SIGINT')
   .option('--interval <duration>', 'time between loop starts in --follow mode (10s, 500ms, 2m)', '10s')
   .option('--topic <name>', 'topic (env KAFKA_TOPIC)')
   .option('--batch-size <n>', 'messages per sendBatch call', positiveInt, 20_000)
-  .addOption(new Option('--compression <codec>', 'message compression').choices(['none', 'gzip']).default('gzip'))
+  .addOption(
+    new Option('--compression <codec>', 'message compression').choices(['none', 'gzip']).default('gzip'),
+  )
   .showHelpAfterError();
 
 let brokers: readonly string[] = [];
@@ -82,9 +89,13 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop());
   process.once('SIGINT', () => stop());
 
-  const bar = process.stderr.isTTY && !flags.follow
-    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'producer [{bar}] {value}/{total} messages {eta}s left' }, cliProgress.Presets.shades_classic)
-    : undefined;
+  const bar =
+    process.stderr.isTTY && !flags.follow
+      ? new cliProgress.SingleBar(
+          { stream: process.stderr, format: 'producer [{bar}] {value}/{total} messages {eta}s left' },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   let lastLine = Date.now();
   let barStarted = false;
   const onProgress = (sent: number, total: number) => {

@@ -7,7 +7,8 @@ describe('createEventIdGenerator', () => {
     const ids = Array.from({ length: 10_000 }, next);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
-    for (const id of ids.slice(0, 5)) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids.slice(0, 5))
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('differs between two generators at the same instant', () => {
@@ -19,7 +20,12 @@ describe('createEventIdGenerator', () => {
 
 describe('messageValue', () => {
   it('encodes the contract message as valid JSON keyed by Id', () => {
-    const row = encodeRow({ id: 3, neighborhood: 'Allen "town"', populationEstimateTotal: 2558, populationMarginOfErrorTotal: 449.77 });
+    const row = encodeRow({
+      id: 3,
+      neighborhood: 'Allen "town"',
+      populationEstimateTotal: 2558,
+      populationMarginOfErrorTotal: 449.77,
+    });
     expect(row.key).toBe('3');
     const value = JSON.parse(messageValue(row, 'ev-1', '2026-11-28', 2, '2026-11-28T00:00:00.000Z'));
     expect(value).toEqual({
@@ -35,7 +41,12 @@ describe('messageValue', () => {
   });
 
   it('writes unknown values as null, never 0', () => {
-    const row = encodeRow({ id: 1, neighborhood: 'A', populationEstimateTotal: null, populationMarginOfErrorTotal: null });
+    const row = encodeRow({
+      id: 1,
+      neighborhood: 'A',
+      populationEstimateTotal: null,
+      populationMarginOfErrorTotal: null,
+    });
     const value = JSON.parse(messageValue(row, 'e', '2026-11-28', 1, 'now'));
     expect(value.population_estimate_total).toBeNull();
     expect(value.population_margin_of_error_total).toBeNull();
@@ -51,5 +62,6 @@ describe('parseInterval', () => {
     ['3', 3000],
     ['0.5s', 500],
   ])('%s is %d ms', (text, ms) => expect(parseInterval(text)).toBe(ms));
-  it('rejects nonsense with a clear message', () => expect(() => parseInterval('soon')).toThrow(/--interval/));
+  it('rejects nonsense with a clear message', () =>
+    expect(() => parseInterval('soon')).toThrow(/--interval/));
 });

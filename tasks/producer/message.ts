@@ -47,7 +47,13 @@ export function encodeRow(row: PopulationRow): EncodedRow {
 }
 
 /** One message value: `{eventId, date, loop, id, neighborhood, population_*, producedAt}`. */
-export function messageValue(row: EncodedRow, eventId: string, date: string, loop: number, producedAt: string): string {
+export function messageValue(
+  row: EncodedRow,
+  eventId: string,
+  date: string,
+  loop: number,
+  producedAt: string,
+): string {
   return `{"eventId":"${eventId}","date":"${date}","loop":${loop}${row.tail},"producedAt":"${producedAt}"}`;
 }
 

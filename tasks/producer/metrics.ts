@@ -14,9 +14,25 @@ export function createProducerMetrics(defaultLabels: Record<string, string> = {}
   const registry = createRegistry(defaultLabels);
   return {
     registry,
-    produced: new Counter({ name: 'producer_messages_total', help: 'Messages acknowledged by Kafka (acks=all)', registers: [registry] }),
-    rejects: new Counter({ name: 'producer_rejects_total', help: 'CSV rows rejected by cleaning (not sent)', registers: [registry] }),
-    loops: new Counter({ name: 'producer_loops_total', help: 'Complete sends of the file', registers: [registry] }),
-    duration: new Gauge({ name: 'producer_duration_seconds', help: 'Duration of the producer run', registers: [registry] }),
+    produced: new Counter({
+      name: 'producer_messages_total',
+      help: 'Messages acknowledged by Kafka (acks=all)',
+      registers: [registry],
+    }),
+    rejects: new Counter({
+      name: 'producer_rejects_total',
+      help: 'CSV rows rejected by cleaning (not sent)',
+      registers: [registry],
+    }),
+    loops: new Counter({
+      name: 'producer_loops_total',
+      help: 'Complete sends of the file',
+      registers: [registry],
+    }),
+    duration: new Gauge({
+      name: 'producer_duration_seconds',
+      help: 'Duration of the producer run',
+      registers: [registry],
+    }),
   };
 }

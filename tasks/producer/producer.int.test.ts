@@ -80,7 +80,12 @@ describe('producer against the real Kafka', () => {
     expect(new Set(messages.map((m) => m.value.eventId)).size).toBe(6);
     for (const m of messages) expect(m.key).toBe(String(m.value.id));
     const row2 = messages.find((m) => m.value.id === 2 && m.value.loop === 2)!.value;
-    expect(row2).toMatchObject({ date: DATE, neighborhood: 'B', population_estimate_total: null, population_margin_of_error_total: null });
+    expect(row2).toMatchObject({
+      date: DATE,
+      neighborhood: 'B',
+      population_estimate_total: null,
+      population_margin_of_error_total: null,
+    });
     expect(messages.filter((m) => m.value.loop === 1)).toHaveLength(3);
   });
 

@@ -9,13 +9,25 @@ const HEADER = 'Neighborhood,Id,Estimate; Total,Margin of Error; Total\r\n';
 describe('readPopulationRows', () => {
   it('cleans rows: 2558.0 is an integer, markers are null, margins stay real', async () => {
     const { rows, rejects } = await readPopulationRows(
-      chunks(`${HEADER}Allegheny Center,1,1411,196\r\nAllentown,3,2558.0,449.773276218\r\n  Arlington ,4,-,**\r\n`),
+      chunks(
+        `${HEADER}Allegheny Center,1,1411,196\r\nAllentown,3,2558.0,449.773276218\r\n  Arlington ,4,-,**\r\n`,
+      ),
       'total-population.csv',
     );
     expect(rejects).toEqual([]);
     expect(rows).toEqual([
-      { id: 1, neighborhood: 'Allegheny Center', populationEstimateTotal: 1411, populationMarginOfErrorTotal: 196 },
-      { id: 3, neighborhood: 'Allentown', populationEstimateTotal: 2558, populationMarginOfErrorTotal: 449.773276218 },
+      {
+        id: 1,
+        neighborhood: 'Allegheny Center',
+        populationEstimateTotal: 1411,
+        populationMarginOfErrorTotal: 196,
+      },
+      {
+        id: 3,
+        neighborhood: 'Allentown',
+        populationEstimateTotal: 2558,
+        populationMarginOfErrorTotal: 449.773276218,
+      },
       { id: 4, neighborhood: 'Arlington', populationEstimateTotal: null, populationMarginOfErrorTotal: null },
     ]);
   });

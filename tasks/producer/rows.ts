@@ -39,7 +39,10 @@ export function cleanPopulationRecord(fields: readonly string[]): PopulationRow 
   return { id, neighborhood, populationEstimateTotal: estimate, populationMarginOfErrorTotal: margin };
 }
 
-export async function readPopulationRows(input: AsyncIterable<Buffer | string>, file: string): Promise<PopulationRows> {
+export async function readPopulationRows(
+  input: AsyncIterable<Buffer | string>,
+  file: string,
+): Promise<PopulationRows> {
   const rows: PopulationRow[] = [];
   const rejects: RowReject[] = [];
   const seen = new Set<number>();

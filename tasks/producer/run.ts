@@ -49,7 +49,11 @@ export interface ProducerSummary {
   stoppedBySignal: boolean;
 }
 
-export async function runProducer(input: PopulationRows, opts: ProducerOptions, deps: ProducerDeps): Promise<ProducerSummary> {
+export async function runProducer(
+  input: PopulationRows,
+  opts: ProducerOptions,
+  deps: ProducerDeps,
+): Promise<ProducerSummary> {
   const { kafka, metrics, log } = deps;
   const started = process.hrtime.bigint();
   let stopping = false;
@@ -87,7 +91,10 @@ export async function runProducer(input: PopulationRows, opts: ProducerOptions, 
         const messages = new Array<{ key: string; value: string }>(end - start);
         for (let i = start; i < end; i++) {
           const row = encoded[i]!;
-          messages[i - start] = { key: row.key, value: messageValue(row, nextEventId(), opts.date, loop, producedAt) };
+          messages[i - start] = {
+            key: row.key,
+            value: messageValue(row, nextEventId(), opts.date, loop, producedAt),
+          };
         }
         await producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic: opts.topic, messages }] });
         produced += messages.length;
@@ -99,7 +106,10 @@ export async function runProducer(input: PopulationRows, opts: ProducerOptions, 
       await deps.onLoopDone?.(loop);
       if (opts.follow && !stopping) {
         // Sleep until the next loop, waking early on a stop request.
-        await Promise.race([new Promise((r) => setTimeout(r, Math.max(0, opts.intervalMs - (Date.now() - loopStart)))), deps.stopSignal]);
+        await Promise.race([
+          new Promise((r) => setTimeout(r, Math.max(0, opts.intervalMs - (Date.now() - loopStart)))),
+          deps.stopSignal,
+        ]);
       }
     }
   } finally {
