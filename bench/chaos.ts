@@ -7,6 +7,7 @@
 //                     or the whole new file, never a part
 // A failed task is re-run, as the DAG's retries would. Prints a table; exits 1 on any loss,
 // duplicate, partial file or fault that could not be injected.
+import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
@@ -223,34 +224,68 @@ async function verifyConsumed(topic: string, db: string): Promise<{ tally: Tally
   return { tally: eventTallies(expected, events), deadLetters };
 }
 
-/** SIGKILL of the consumer at random points, restarted each time, then run to the end. */
+/** Messages committed so far by a group (sum of its stored next offsets), 0 before the first commit. */
+function committed(db: string, group: string): number {
+  if (!fs.existsSync(db)) return 0;
+  try {
+    const conn = new Database(db, { readonly: true, fileMustExist: true });
+    try {
+      return (conn.prepare('SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets WHERE group_id = ?').pluck().get(group) as number) ?? 0;
+    } finally {
+      conn.close();
+    }
+  } catch {
+    return 0; // schema not created yet
+  }
+}
+
+/**
+ * SIGKILL of the consumer at random points, restarted each time, then run to the end. One kill at a
+ * random time after start (start-up, joined-attributes load), then `kills` kills at random committed
+ * positions, one in each k-th slice of the stream, so every phase of a run is hit at any speed.
+ */
 async function consumerKillFault(population: string, loops: number, kills: number): Promise<Row> {
   const topic = `chaos.kill.${TAG}`;
   const db = freshDb('kill');
   const group = `chaos-kill-${TAG}`;
   await produce(topic, population, loops);
-  let done = 0;
-  let finishedEarly = 0;
+  const total = (await readTopicEvents(kafka, topic, `chaos-count-${TAG}`)).length;
   const points: string[] = [];
-  const storedNow = (): number => (fs.existsSync(db) ? storedEvents(db, DATE).events.length : 0);
-  while (done < kills) {
-    const [delay] = randomDelays(1, 500, 4000, random);
-    const run = start(`consumer kill ${done + 1}`, CONSUMER, consumerArgs(topic, db, group));
+  let done = 0;
+  // Start-up kill: by time.
+  {
+    const [delay] = randomDelays(1, 200, 1500, random);
+    const run = start('consumer kill startup', CONSUMER, consumerArgs(topic, db, group));
     const exit = await Promise.race([run.exited, sleep(delay!).then(() => undefined)]);
     if (exit === undefined) {
       process.kill(-run.child.pid!, 'SIGKILL');
       await run.exited;
       done++;
-      const stored = storedNow();
-      points.push(`${delay} ms (${stored.toLocaleString('en-US')} stored)`);
-      say(`consumer SIGKILLed ${delay} ms after start, ${stored} events stored (${done}/${kills})`);
-    } else {
-      if (exit.code !== 0) throw new Error(`consumer exited ${exit.code} without a fault; see ${LOGS}`);
-      // The topic was drained before the kill point: give it more to do and keep killing.
-      finishedEarly++;
-      if (finishedEarly > kills * 3) throw new Error('consumer finishes before every kill point; use more messages');
-      await produce(topic, population, loops);
+      points.push(`${delay} ms (start-up, ${committed(db, group)} committed)`);
     }
+  }
+  // Progress kills: at a random committed position inside slice k of the stream.
+  for (let k = 0; k < kills; k++) {
+    const from = committed(db, group);
+    const sliceStart = Math.max(from, Math.floor((k * total) / (kills + 1)));
+    const sliceEnd = Math.floor(((k + 1) * total) / (kills + 1));
+    const target = sliceStart + Math.floor(random() * Math.max(1, sliceEnd - sliceStart));
+    const run = start(`consumer kill ${k + 1}`, CONSUMER, consumerArgs(topic, db, group));
+    let killed = false;
+    while (run.child.exitCode === null && run.child.signalCode === null) {
+      if (committed(db, group) >= target) {
+        process.kill(-run.child.pid!, 'SIGKILL');
+        killed = true;
+        break;
+      }
+      await sleep(20);
+    }
+    await run.exited;
+    if (!killed) break; // drained before the target: the stream is done
+    done++;
+    const at = committed(db, group);
+    points.push(`${at.toLocaleString('en-US')}/${total.toLocaleString('en-US')} committed`);
+    say(`consumer SIGKILLed at ${at} of ${total} committed (${done})`);
   }
   if ((await runToEnd('consumer final', CONSUMER, consumerArgs(topic, db, group))) !== 0) throw new Error('final consumer run failed');
   const { tally: t, deadLetters } = await verifyConsumed(topic, db);
@@ -258,8 +293,8 @@ async function consumerKillFault(population: string, loops: number, kills: numbe
     fault: 'consumer SIGKILL at random points',
     runs: done,
     tally: t,
-    ok: isClean(t) && deadLetters === 0,
-    detail: `kills after ${points.join(', ')}; ${t.stored.toLocaleString('en-US')} events stored of ${t.expected.toLocaleString('en-US')} produced; dead letters ${deadLetters}${finishedEarly ? `; ${finishedEarly} runs drained the topic before their kill point (more produced)` : ''}`,
+    ok: isClean(t) && deadLetters === 0 && done >= Math.min(5, kills),
+    detail: `kills at ${points.join('; ')}; ${t.stored.toLocaleString('en-US')} events stored of ${t.expected.toLocaleString('en-US')} produced; dead letters ${deadLetters}`,
   };
 }
 
