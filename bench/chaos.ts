@@ -29,7 +29,8 @@ const program = new Command('chaos')
   .option('--short', 'CI form: small data, 5 kills, one restart of each service (a few minutes)')
   .option('--only <faults>', `comma-separated subset of ${FAULTS.join(',')}`, (v: string) => {
     const names = v.split(',').map((s) => s.trim());
-    for (const n of names) if (!(FAULTS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown fault "${n}"`);
+    for (const n of names)
+      if (!(FAULTS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown fault "${n}"`);
     return names as Fault[];
   })
   .option('--hard', 'SIGKILL the broker and NameNode instead of SIGTERM')
@@ -116,7 +117,15 @@ async function retryUntilSuccess(label: string, file: string, args: string[], at
 async function ensureData(name: string, rows: number): Promise<string> {
   const dir = path.join(WORK, 'data', `${name}-${rows}`);
   if (!fs.existsSync(path.join(dir, '.complete'))) {
-    const code = await runToEnd(`generate ${name}`, 'scripts/generate/cli.ts', ['--rows', String(rows), '--out', dir, '--seed', `chaos-${name}`, '--quiet']);
+    const code = await runToEnd(`generate ${name}`, 'scripts/generate/cli.ts', [
+      '--rows',
+      String(rows),
+      '--out',
+      dir,
+      '--seed',
+      `chaos-${name}`,
+      '--quiet',
+    ]);
     if (code !== 0) throw new Error(`generator failed for ${name}`);
     fs.writeFileSync(path.join(dir, '.complete'), '');
   }
@@ -126,7 +135,10 @@ async function ensureData(name: string, rows: number): Promise<string> {
 async function upload(dir: string): Promise<void> {
   await hdfs.mkdirs(RAW);
   for (const name of SOURCE_NAMES) {
-    await hdfs.writeAtomic(`${RAW}/${SOURCES[name].file}`, fs.createReadStream(path.join(dir, SOURCES[name].file)));
+    await hdfs.writeAtomic(
+      `${RAW}/${SOURCES[name].file}`,
+      fs.createReadStream(path.join(dir, SOURCES[name].file)),
+    );
   }
 }
 
@@ -145,7 +157,8 @@ async function hashes(): Promise<[string | undefined, string | undefined]> {
 async function namenodeFault(small: string, big: string, runs: number): Promise<Row> {
   await upload(big);
   const t0 = Date.now();
-  if ((await runToEnd('transform new (reference)', TRANSFORM, ['--date', DATE])) !== 0) throw new Error('reference transform failed');
+  if ((await runToEnd('transform new (reference)', TRANSFORM, ['--date', DATE])) !== 0)
+    throw new Error('reference transform failed');
   const duration = Date.now() - t0;
   const [newDated, newLatest] = await hashes();
   const details: string[] = [];
@@ -153,7 +166,8 @@ async function namenodeFault(small: string, big: string, runs: number): Promise<
   let injected = 0;
   for (let i = 1; i <= runs; i++) {
     await upload(small);
-    if ((await runToEnd(`transform previous ${i}`, TRANSFORM, ['--date', DATE])) !== 0) throw new Error('previous transform failed');
+    if ((await runToEnd(`transform previous ${i}`, TRANSFORM, ['--date', DATE])) !== 0)
+      throw new Error('previous transform failed');
     const [prevDated, prevLatest] = await hashes();
     await upload(big);
     const run = start(`transform faulted ${i}`, TRANSFORM, ['--date', DATE]);
@@ -161,7 +175,9 @@ async function namenodeFault(small: string, big: string, runs: number): Promise<
     await sleep(delay!);
     const stillRunning = run.child.exitCode === null;
     await stopService(ROOT, 'namenode', faultSignal());
-    say(`NameNode stopped ${delay} ms into transform ${i} (transform ${stillRunning ? 'running' : 'already done'})`);
+    say(
+      `NameNode stopped ${delay} ms into transform ${i} (transform ${stillRunning ? 'running' : 'already done'})`,
+    );
     // Restarted at once (as a supervisor would) while the transform sees it gone.
     const up = stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
     const exit = await Promise.race([run.exited, sleep(180_000).then(() => ({ code: -1, signal: null }))]);
@@ -169,11 +185,17 @@ async function namenodeFault(small: string, big: string, runs: number): Promise<
     // Seen with the NameNode back, before any retry: the state the fault left.
     const upSeconds = await up;
     const [afterDated, afterLatest] = await hashes();
-    const seen = [fileVerdict(afterDated, prevDated!, newDated!), fileVerdict(afterLatest, prevLatest!, newLatest!)];
+    const seen = [
+      fileVerdict(afterDated, prevDated!, newDated!),
+      fileVerdict(afterLatest, prevLatest!, newLatest!),
+    ];
     let retries = 0;
     if (exit.code !== 0) retries = await retryUntilSuccess(`transform ${i}`, TRANSFORM, ['--date', DATE]);
     const [finalDated, finalLatest] = await hashes();
-    const final = [fileVerdict(finalDated, prevDated!, newDated!), fileVerdict(finalLatest, prevLatest!, newLatest!)];
+    const final = [
+      fileVerdict(finalDated, prevDated!, newDated!),
+      fileVerdict(finalLatest, prevLatest!, newLatest!),
+    ];
     const good = seen.every((v) => v === 'previous' || v === 'new') && final.every((v) => v === 'new');
     if (stillRunning) injected++;
     ok &&= good && stillRunning;
@@ -210,10 +232,30 @@ function freshDb(name: string): string {
   return db;
 }
 
-const consumerArgs = (topic: string, db: string, group: string) => ['--date', DATE, '--topic', topic, '--db', db, '--group', group];
+const consumerArgs = (topic: string, db: string, group: string) => [
+  '--date',
+  DATE,
+  '--topic',
+  topic,
+  '--db',
+  db,
+  '--group',
+  group,
+];
 
 async function produce(topic: string, population: string, loops: number): Promise<void> {
-  if ((await runToEnd(`produce ${topic}`, PRODUCER, ['--file', population, '--loops', String(loops), '--topic', topic, '--date', DATE])) !== 0) {
+  if (
+    (await runToEnd(`produce ${topic}`, PRODUCER, [
+      '--file',
+      population,
+      '--loops',
+      String(loops),
+      '--topic',
+      topic,
+      '--date',
+      DATE,
+    ])) !== 0
+  ) {
     throw new Error(`producer failed for ${topic}`);
   }
 }
@@ -230,7 +272,12 @@ function committed(db: string, group: string): number {
   try {
     const conn = new Database(db, { readonly: true, fileMustExist: true });
     try {
-      return (conn.prepare('SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets WHERE group_id = ?').pluck().get(group) as number) ?? 0;
+      return (
+        (conn
+          .prepare('SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets WHERE group_id = ?')
+          .pluck()
+          .get(group) as number) ?? 0
+      );
     } finally {
       conn.close();
     }
@@ -287,7 +334,8 @@ async function consumerKillFault(population: string, loops: number, kills: numbe
     points.push(`${at.toLocaleString('en-US')}/${total.toLocaleString('en-US')} committed`);
     say(`consumer SIGKILLed at ${at} of ${total} committed (${done})`);
   }
-  if ((await runToEnd('consumer final', CONSUMER, consumerArgs(topic, db, group))) !== 0) throw new Error('final consumer run failed');
+  if ((await runToEnd('consumer final', CONSUMER, consumerArgs(topic, db, group))) !== 0)
+    throw new Error('final consumer run failed');
   const { tally: t, deadLetters } = await verifyConsumed(topic, db);
   return {
     fault: 'consumer SIGKILL at random points',
@@ -312,7 +360,10 @@ async function brokerConsumeFault(population: string, loops: number): Promise<Ro
   say(`broker stopped ${delay} ms into the consumer run`);
   const upSeconds = await stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
   const exit = await run.exited;
-  const retries = exit.code === 0 ? 0 : await retryUntilSuccess('consumer after broker restart', CONSUMER, consumerArgs(topic, db, group));
+  const retries =
+    exit.code === 0
+      ? 0
+      : await retryUntilSuccess('consumer after broker restart', CONSUMER, consumerArgs(topic, db, group));
   const { tally: t, deadLetters } = await verifyConsumed(topic, db);
   return {
     fault: 'broker restart mid-consume',
@@ -339,17 +390,31 @@ async function brokerProduceFault(population: string, loops: number): Promise<Ro
   say(`broker stopped ${delay} ms into the producer run`);
   const upSeconds = await stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
   const exit = await run.exited;
-  const retries = exit.code === 0 ? 0 : await retryUntilSuccess('producer after broker restart', PRODUCER, produceArgs);
-  if ((await runToEnd('consumer (after produce fault)', CONSUMER, consumerArgs(topic, db, `chaos-bproduce-${TAG}`))) !== 0) {
+  const retries =
+    exit.code === 0 ? 0 : await retryUntilSuccess('producer after broker restart', PRODUCER, produceArgs);
+  if (
+    (await runToEnd(
+      'consumer (after produce fault)',
+      CONSUMER,
+      consumerArgs(topic, db, `chaos-bproduce-${TAG}`),
+    )) !== 0
+  ) {
     throw new Error('consumer failed after the produce fault');
   }
   const topicEvents = await readTopicEvents(kafka, topic, `chaos-reader-${TAG}-${topic}`);
   const { events, deadLetters } = storedEvents(db, DATE);
   const ids = [...new Set(topicEvents.map((e) => e.id))];
   const expectedRows = Array.from({ length: loops }, (_, l) => ids.map((id) => `${l + 1}:${id}`)).flat();
-  const rows = tally(expectedRows, events.map((e) => `${e.loop}:${e.id}`));
+  const rows = tally(
+    expectedRows,
+    events.map((e) => `${e.loop}:${e.id}`),
+  );
   const consumed = eventTallies(topicEvents, events);
-  const t = { ...rows, lost: rows.lost + consumed.lost, duplicated: Math.max(rows.duplicated, consumed.duplicated) };
+  const t = {
+    ...rows,
+    lost: rows.lost + consumed.lost,
+    duplicated: Math.max(rows.duplicated, consumed.duplicated),
+  };
   return {
     fault: 'broker restart mid-produce',
     runs: injected ? 1 : 0,
@@ -380,20 +445,33 @@ async function main(): Promise<number> {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       say(`${fault} could not run: ${message}`);
-      rows.push({ fault: name, runs: 0, tally: EMPTY_TALLY, ok: false, detail: `did not complete: ${message.split('\n')[0]}` });
+      rows.push({
+        fault: name,
+        runs: 0,
+        tally: EMPTY_TALLY,
+        ok: false,
+        detail: `did not complete: ${message.split('\n')[0]}`,
+      });
       // Leave the shared stack as we found it.
       await stackUp(ROOT, path.join(LOGS, 'stack-up.log')).catch(() => undefined);
     }
   };
   // The NameNode fault also leaves the new joined file in place, which the consumer runs need.
-  if (wanted.has('namenode')) await attempt('namenode', 'NameNode restart during transform', () => namenodeFault(small, big, p.nnRuns));
+  if (wanted.has('namenode'))
+    await attempt('namenode', 'NameNode restart during transform', () => namenodeFault(small, big, p.nnRuns));
   else {
     await upload(big);
     if ((await runToEnd('transform', TRANSFORM, ['--date', DATE])) !== 0) throw new Error('transform failed');
   }
-  await attempt('consumer-kill', 'consumer SIGKILL at random points', () => consumerKillFault(population, p.loops, p.kills));
-  await attempt('broker-consume', 'broker restart mid-consume', () => brokerConsumeFault(population, p.loops));
-  await attempt('broker-produce', 'broker restart mid-produce', () => brokerProduceFault(population, p.loops));
+  await attempt('consumer-kill', 'consumer SIGKILL at random points', () =>
+    consumerKillFault(population, p.loops, p.kills),
+  );
+  await attempt('broker-consume', 'broker restart mid-consume', () =>
+    brokerConsumeFault(population, p.loops),
+  );
+  await attempt('broker-produce', 'broker restart mid-produce', () =>
+    brokerProduceFault(population, p.loops),
+  );
 
   const table = markdownTable(
     [
@@ -403,7 +481,13 @@ async function main(): Promise<number> {
       { header: 'duplicated', align: 'right' },
       { header: 'result' },
     ],
-    rows.map((r) => [r.fault, String(r.runs), String(r.tally.lost), String(r.tally.duplicated + r.tally.unexpected), r.ok ? 'PASS' : 'FAIL']),
+    rows.map((r) => [
+      r.fault,
+      String(r.runs),
+      String(r.tally.lost),
+      String(r.tally.duplicated + r.tally.unexpected),
+      r.ok ? 'PASS' : 'FAIL',
+    ]),
   );
   process.stdout.write(`\n${table}\n\n${rows.map((r) => `- ${r.fault}: ${r.detail}`).join('\n')}\n`);
   fs.writeFileSync(path.join(LOGS, 'result.json'), JSON.stringify({ seed, params: p, rows }, null, 2));

@@ -85,7 +85,13 @@ export function createContext(params: BenchParams, root = process.cwd()): BenchC
 }
 
 /** A TypeScript CLI of the repo as a child with the bench environment plus `env`. */
-export function task(ctx: BenchContext, label: string, file: string, args: string[], env: Record<string, string> = {}): Command {
+export function task(
+  ctx: BenchContext,
+  label: string,
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Command {
   return { ...tsCommand(label, path.join(ctx.root, file), args, { ...ctx.env, ...env }), cwd: ctx.root };
 }
 
@@ -93,7 +99,9 @@ export async function timed(ctx: BenchContext, command: Command): Promise<Timed>
   const env = { ...ctx.env, ...command.env };
   const result = await runTimed({ cwd: ctx.root, ...command, env }, ctx.logDir);
   ensureSuccess(command, result);
-  ctx.log(`${command.label}: ${result.seconds.toFixed(2)} s, peak RSS ${Math.round((result.peakRssKb ?? 0) / 1024)} MB`);
+  ctx.log(
+    `${command.label}: ${result.seconds.toFixed(2)} s, peak RSS ${Math.round((result.peakRssKb ?? 0) / 1024)} MB`,
+  );
   return result;
 }
 
@@ -151,15 +159,22 @@ export async function profileNotes(ctx: BenchContext, stage: string, command: Co
   if (!ctx.params.profile.includes(stage)) return [];
   const dir = path.join(ctx.workDir, 'prof', `${stage}-${ctx.tag}`);
   fs.mkdirSync(dir, { recursive: true });
-  await timed(ctx, { ...command, label: `${command.label} (cpu-prof)`, args: ['--cpu-prof', '--cpu-prof-dir', dir, ...command.args] });
+  await timed(ctx, {
+    ...command,
+    label: `${command.label} (cpu-prof)`,
+    args: ['--cpu-prof', '--cpu-prof-dir', dir, ...command.args],
+  });
   const notes: string[] = [];
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
     const s = summarizeProfile(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, 8);
     // Skip threads that mostly waited: a parent of workers, the loader thread.
     const idle = s.byOwner.find((o) => o.name === '(native/gc/idle)')?.percent ?? 0;
     if (s.totalMs < 200 || idle > 80) continue;
-    const fmt = (rows: { name: string; percent: number }[]) => rows.map((r) => `${r.name} ${r.percent}%`).join(', ');
-    notes.push(`profile ${path.relative(ctx.root, path.join(dir, file))} (${s.totalMs} ms sampled): by package/file: ${fmt(s.byOwner)}; top functions: ${fmt(s.byFunction.slice(0, 6))}`);
+    const fmt = (rows: { name: string; percent: number }[]) =>
+      rows.map((r) => `${r.name} ${r.percent}%`).join(', ');
+    notes.push(
+      `profile ${path.relative(ctx.root, path.join(dir, file))} (${s.totalMs} ms sampled): by package/file: ${fmt(s.byOwner)}; top functions: ${fmt(s.byFunction.slice(0, 6))}`,
+    );
   }
   return notes;
 }

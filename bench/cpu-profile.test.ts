@@ -16,8 +16,14 @@ describe('summarizeProfile', () => {
     const profile: CpuProfile = {
       nodes: [
         { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 3] },
-        { id: 2, callFrame: { functionName: 'decode', url: 'file:///r/node_modules/kafkajs/a.js', lineNumber: 9 } },
-        { id: 3, callFrame: { functionName: 'run', url: 'file:///r/tasks/consumer/store.ts', lineNumber: 0 } },
+        {
+          id: 2,
+          callFrame: { functionName: 'decode', url: 'file:///r/node_modules/kafkajs/a.js', lineNumber: 9 },
+        },
+        {
+          id: 3,
+          callFrame: { functionName: 'run', url: 'file:///r/tasks/consumer/store.ts', lineNumber: 0 },
+        },
       ],
       samples: [2, 2, 3, 2],
       timeDeltas: [1000, 1000, 2000, 1000],

@@ -4,7 +4,11 @@
 import fs from 'node:fs';
 
 export interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -41,7 +45,10 @@ function top(totals: Map<string, number>, all: number, n: number): Share[] {
     .map(([name, ms]) => ({ name, ms: Math.round(ms), percent: Math.round((ms / all) * 1000) / 10 }));
 }
 
-export function summarizeProfile(profile: CpuProfile, n = 15): { totalMs: number; byFunction: Share[]; byOwner: Share[] } {
+export function summarizeProfile(
+  profile: CpuProfile,
+  n = 15,
+): { totalMs: number; byFunction: Share[]; byOwner: Share[] } {
   const self = selfTimes(profile);
   const byFunction = new Map<string, number>();
   const byOwner = new Map<string, number>();
@@ -56,13 +63,22 @@ export function summarizeProfile(profile: CpuProfile, n = 15): { totalMs: number
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
     byOwner.set(owner, (byOwner.get(owner) ?? 0) + ms);
   }
-  return { totalMs: Math.round(total), byFunction: top(byFunction, total, n), byOwner: top(byOwner, total, n) };
+  return {
+    totalMs: Math.round(total),
+    byFunction: top(byFunction, total, n),
+    byOwner: top(byOwner, total, n),
+  };
 }
 
 if (process.argv[1]?.endsWith('cpu-profile.ts') && process.argv[2]) {
-  const summary = summarizeProfile(JSON.parse(fs.readFileSync(process.argv[2], 'utf8')) as CpuProfile, Number(process.argv[3] ?? 15));
+  const summary = summarizeProfile(
+    JSON.parse(fs.readFileSync(process.argv[2], 'utf8')) as CpuProfile,
+    Number(process.argv[3] ?? 15),
+  );
   const show = (title: string, rows: Share[]) =>
-    console.log(`\n${title}\n${rows.map((r) => `${String(r.percent).padStart(5)}%  ${String(r.ms).padStart(7)} ms  ${r.name}`).join('\n')}`);
+    console.log(
+      `\n${title}\n${rows.map((r) => `${String(r.percent).padStart(5)}%  ${String(r.ms).padStart(7)} ms  ${r.name}`).join('\n')}`,
+    );
   console.log(`total sampled: ${summary.totalMs} ms`);
   show('self time by package / file', summary.byOwner);
   show('self time by function', summary.byFunction);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { consumerPerfCommand, parseConsumerPerf, parseProducerPerf, producerPerfCommand } from './kafka-perf.ts';
+import {
+  consumerPerfCommand,
+  parseConsumerPerf,
+  parseProducerPerf,
+  producerPerfCommand,
+} from './kafka-perf.ts';
 
 describe('ProducerPerformance', () => {
   it('runs with acks=all, idempotence and our compression', () => {

@@ -4,7 +4,11 @@ import { SPEC_TARGETS } from './targets.ts';
 
 const transform: StageResult = {
   stage: 'transform-hdfs',
-  ours: { name: 'transform-hdfs', rows: 250_000, samples: [{ seconds: 9, peakRssKb: 300_000 }, { seconds: 10 }, { seconds: 30, peakRssKb: 400_000 }] },
+  ours: {
+    name: 'transform-hdfs',
+    rows: 250_000,
+    samples: [{ seconds: 9, peakRssKb: 300_000 }, { seconds: 10 }, { seconds: 30, peakRssKb: 400_000 }],
+  },
   anchor: { name: 'DuckDB', rows: 250_000, samples: [{ seconds: 4 }, { seconds: 5 }, { seconds: 6 }] },
   target: SPEC_TARGETS.transform,
   notes: ['streams'],
@@ -12,7 +16,12 @@ const transform: StageResult = {
 
 describe('summarize', () => {
   it('takes the median time and the highest RSS', () => {
-    expect(summarize(transform.ours)).toMatchObject({ seconds: 10, rowsPerSecond: 25_000, peakRssKb: 400_000, runs: 3 });
+    expect(summarize(transform.ours)).toMatchObject({
+      seconds: 10,
+      rowsPerSecond: 25_000,
+      peakRssKb: 400_000,
+      runs: 3,
+    });
   });
 });
 

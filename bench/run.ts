@@ -6,7 +6,14 @@ import path from 'node:path';
 import { createContext, deleteTopics, type BenchParams } from './context.ts';
 import { machineInfo } from './machine.ts';
 import { renderMarkdown, renderTable, toJson, type BenchReport, type StageResult } from './report.ts';
-import { benchApi, benchComputeCube, benchConsumer, benchProducer, benchTransform, prepareData } from './stages.ts';
+import {
+  benchApi,
+  benchComputeCube,
+  benchConsumer,
+  benchProducer,
+  benchTransform,
+  prepareData,
+} from './stages.ts';
 
 const STAGES = ['transform', 'producer', 'consumer', 'compute-cube', 'api'] as const;
 type Stage = (typeof STAGES)[number];
@@ -20,13 +27,16 @@ function positiveInt(value: string): number {
 function stageList(value: string): Stage[] {
   const names = value.split(',').map((s) => s.trim());
   for (const n of names) {
-    if (!(STAGES as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown stage "${n}" (${STAGES.join(', ')})`);
+    if (!(STAGES as readonly string[]).includes(n))
+      throw new InvalidArgumentError(`unknown stage "${n}" (${STAGES.join(', ')})`);
   }
   return names as Stage[];
 }
 
 const program = new Command('bench')
-  .description('Benchmark every stage against its anchor (Kafka perf tools, DuckDB, autocannon) on the local stack.')
+  .description(
+    'Benchmark every stage against its anchor (Kafka perf tools, DuckDB, autocannon) on the local stack.',
+  )
   .option('--quick', '1M messages instead of 5M, shorter API runs (under 10 minutes)')
   .option('--runs <n>', 'runs per measurement; the table shows the median', positiveInt, 3)
   .option('--rows <n>', 'Ids in the generated population', positiveInt, 250_000)
@@ -36,8 +46,16 @@ const program = new Command('bench')
   .option('--consumer-workers <n>', 'consumer --workers', positiveInt, 2)
   .option('--api-seconds <n>', 'seconds per API load run (default 10, 5 with --quick)', positiveInt)
   .option('--api-connections <n>', 'concurrent connections of the API load', positiveInt, 50)
-  .option('--only <stages>', `comma-separated subset of ${STAGES.join(',')} (dependencies still run)`, stageList)
-  .option('--profile <stages>', 'after the measured runs, one run of each listed stage under node --cpu-prof, summarised in the notes', stageList)
+  .option(
+    '--only <stages>',
+    `comma-separated subset of ${STAGES.join(',')} (dependencies still run)`,
+    stageList,
+  )
+  .option(
+    '--profile <stages>',
+    'after the measured runs, one run of each listed stage under node --cpu-prof, summarised in the notes',
+    stageList,
+  )
   .option('--keep-topics', 'keep the bench topics (default: deleted at the end)')
   .option('--results <dir>', 'where latest.md and latest.json go', 'bench/results')
   .showHelpAfterError();
@@ -103,10 +121,16 @@ async function main(): Promise<number> {
     }
     const produced = needProducer ? await attempt('producer', () => benchProducer(ctx)) : undefined;
     if (produced && wanted.has('producer')) results.push(produced.result);
-    const consumed = produced && needConsumer ? await attempt('consumer', () => benchConsumer(ctx, produced.topic)) : undefined;
+    const consumed =
+      produced && needConsumer
+        ? await attempt('consumer', () => benchConsumer(ctx, produced.topic))
+        : undefined;
     if (consumed && wanted.has('consumer')) results.push(consumed.result);
     const needCube = wanted.has('compute-cube') || wanted.has('api');
-    const cubes = consumed && needCube ? await attempt('compute-cube', () => benchComputeCube(ctx, consumed.db)) : undefined;
+    const cubes =
+      consumed && needCube
+        ? await attempt('compute-cube', () => benchComputeCube(ctx, consumed.db))
+        : undefined;
     if (cubes && wanted.has('compute-cube')) results.push(cubes.result);
     if (cubes && wanted.has('api')) {
       const api = await attempt('api', () => benchApi(ctx, cubes.cubeDb));
@@ -114,14 +138,20 @@ async function main(): Promise<number> {
     }
   }
   if (!params.keepTopics) {
-    await attempt('cleanup', () => deleteTopics(ctx, [...ctx.topicsCreated, ...ctx.topicsCreated.map((t) => `${t}.dlq`)]));
+    await attempt('cleanup', () =>
+      deleteTopics(ctx, [...ctx.topicsCreated, ...ctx.topicsCreated.map((t) => `${t}.dlq`)]),
+    );
   }
 
   const argv = process.argv.slice(2);
   const report: BenchReport = {
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     machine: machineInfo(),
-    parameters: { ...params, profile: params.profile.join(',') || 'none', totalMinutes: Math.round((Date.now() - started) / 600) / 100 },
+    parameters: {
+      ...params,
+      profile: params.profile.join(',') || 'none',
+      totalMinutes: Math.round((Date.now() - started) / 600) / 100,
+    },
     results,
     failures,
   };
@@ -132,7 +162,9 @@ async function main(): Promise<number> {
   fs.renameSync(jsonTmp, path.join(o.results, 'latest.json'));
   process.stdout.write(`\n${renderTable(results)}\n\n`);
   for (const f of failures) process.stdout.write(`did not run: ${f.stage}: ${f.error}\n`);
-  process.stdout.write(`results: ${path.join(o.results, 'latest.md')} (${report.parameters.totalMinutes} min)\n`);
+  process.stdout.write(
+    `results: ${path.join(o.results, 'latest.md')} (${report.parameters.totalMinutes} min)\n`,
+  );
   // A missed target is a result, reported in the table; only a stage that could not run fails the bench.
   return failures.length === 0 ? 0 : 1;
 }

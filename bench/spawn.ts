@@ -32,7 +32,12 @@ export interface Timed {
 const GNU_TIME = '/usr/bin/time';
 
 /** A TypeScript CLI run by node with the tsx loader. */
-export function tsCommand(label: string, file: string, args: string[], env?: Record<string, string>): Command {
+export function tsCommand(
+  label: string,
+  file: string,
+  args: string[],
+  env?: Record<string, string>,
+): Command {
   return { label, cmd: process.execPath, args: ['--import', 'tsx', file, ...args], env };
 }
 
@@ -61,10 +66,12 @@ export async function runTimed(command: Command, logDir: string): Promise<Timed>
       stdio: ['ignore', out, err],
     });
     const sampler = sampleTreeRss(child.pid);
-    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code, sig) => resolve([code, sig]));
-    });
+    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
+      (resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code, sig) => resolve([code, sig]));
+      },
+    );
     const seconds = (performance.now() - start) / 1000;
     const treePeak = sampler.stop();
     const timePeak = useTime ? readGnuTimeRss(rssFile) : undefined;

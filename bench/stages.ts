@@ -9,7 +9,13 @@ import { HdfsClient } from '../lib/hdfs.ts';
 import { SOURCES, SOURCE_NAMES } from '../lib/sources.ts';
 import { loadTest, waitForHttp, type LoadResult } from './api-load.ts';
 import { createTopic, lastJsonLine, profileNotes, task, timed, type BenchContext } from './context.ts';
-import { consumerPerfCommand, parseConsumerPerf, parseProducerPerf, producerPerfCommand, KAFKA_CLASS_SCRIPT } from './kafka-perf.ts';
+import {
+  consumerPerfCommand,
+  parseConsumerPerf,
+  parseProducerPerf,
+  producerPerfCommand,
+  KAFKA_CLASS_SCRIPT,
+} from './kafka-perf.ts';
 import type { Sample, StageResult } from './report.ts';
 import { median } from './stats.ts';
 import { sampleTreeRss, type Timed } from './spawn.ts';
@@ -25,7 +31,17 @@ export async function prepareData(ctx: BenchContext): Promise<void> {
     const { rows, seed, dirty } = ctx.params;
     await timed(
       ctx,
-      task(ctx, 'generate', 'scripts/generate/cli.ts', ['--rows', String(rows), '--out', ctx.dataDir, '--seed', seed, '--dirty', String(dirty), '--quiet']),
+      task(ctx, 'generate', 'scripts/generate/cli.ts', [
+        '--rows',
+        String(rows),
+        '--out',
+        ctx.dataDir,
+        '--seed',
+        seed,
+        '--dirty',
+        String(dirty),
+        '--quiet',
+      ]),
     );
     fs.writeFileSync(marker, new Date().toISOString());
   }
@@ -47,17 +63,33 @@ export async function benchTransform(ctx: BenchContext): Promise<StageResult> {
   const notes: string[] = [];
   const work = path.join(ctx.workDir, 'duckdb-transform');
   for (const i of range(ctx.params.runs)) {
-    const t = await timed(ctx, task(ctx, `transform-hdfs run ${i}`, 'tasks/transform-hdfs/cli.ts', ['--date', ctx.date]));
+    const t = await timed(
+      ctx,
+      task(ctx, `transform-hdfs run ${i}`, 'tasks/transform-hdfs/cli.ts', ['--date', ctx.date]),
+    );
     ours.push(sample(t));
     if (i === 1) notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
     const a = await timed(
       ctx,
-      task(ctx, `duckdb-transform run ${i}`, 'bench/anchors/duckdb-transform.ts', ['--raw-dir', ctx.hdfsRawDir, '--out-dir', ctx.hdfsAnchorDir, '--work', work]),
+      task(ctx, `duckdb-transform run ${i}`, 'bench/anchors/duckdb-transform.ts', [
+        '--raw-dir',
+        ctx.hdfsRawDir,
+        '--out-dir',
+        ctx.hdfsAnchorDir,
+        '--work',
+        work,
+      ]),
     );
     anchor.push(sample(a));
     if (i === 1) notes.push(`DuckDB phases (s): ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
   }
-  notes.push(...(await profileNotes(ctx, 'transform', task(ctx, 'transform-hdfs', 'tasks/transform-hdfs/cli.ts', ['--date', ctx.date]))));
+  notes.push(
+    ...(await profileNotes(
+      ctx,
+      'transform',
+      task(ctx, 'transform-hdfs', 'tasks/transform-hdfs/cli.ts', ['--date', ctx.date]),
+    )),
+  );
   notes.push(
     'Both read the three source CSVs from HDFS over WebHDFS and write all_data_joined.csv + rejects back atomically; DuckDB (default threads = cores) cleans with TRY_CAST and joins in SQL.',
   );
@@ -71,7 +103,12 @@ export async function benchTransform(ctx: BenchContext): Promise<StageResult> {
 }
 
 /** Values of the first `count` messages of a topic, one per line: the perf-test's payloads. */
-async function writePayloadFile(ctx: BenchContext, topic: string, file: string, count: number): Promise<void> {
+async function writePayloadFile(
+  ctx: BenchContext,
+  topic: string,
+  file: string,
+  count: number,
+): Promise<void> {
   await timed(ctx, {
     label: 'payload sample (console consumer)',
     cmd: 'bash',
@@ -107,7 +144,16 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
     await createTopic(ctx, topic);
     const t = await timed(
       ctx,
-      task(ctx, `producer run ${i}`, 'tasks/producer/cli.ts', ['--file', population, '--loops', String(loops), '--topic', topic, '--date', ctx.date]),
+      task(ctx, `producer run ${i}`, 'tasks/producer/cli.ts', [
+        '--file',
+        population,
+        '--loops',
+        String(loops),
+        '--topic',
+        topic,
+        '--date',
+        ctx.date,
+      ]),
     );
     ours.push(sample(t));
     selfReported.push(Number(lastJsonLine(t.stdoutFile)?.messagesPerSecond ?? 0));
@@ -134,10 +180,21 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
     ...(await profileNotes(
       ctx,
       'producer',
-      task(ctx, 'producer', 'tasks/producer/cli.ts', ['--file', population, '--loops', String(loops), '--topic', firstTopic, '--date', ctx.date]),
+      task(ctx, 'producer', 'tasks/producer/cli.ts', [
+        '--file',
+        population,
+        '--loops',
+        String(loops),
+        '--topic',
+        firstTopic,
+        '--date',
+        ctx.date,
+      ]),
     )),
   );
-  const avgBytes = Math.round(fs.statSync(payloadFile).size / fs.readFileSync(payloadFile, 'utf8').split('\n').filter(Boolean).length);
+  const avgBytes = Math.round(
+    fs.statSync(payloadFile).size / fs.readFileSync(payloadFile, 'utf8').split('\n').filter(Boolean).length,
+  );
   notes.push(
     `${loops} loops x ${rows.toLocaleString('en-US')} rows; acks=all, idempotent, gzip on both sides; perf-test payloads = ${Math.min(100_000, produced).toLocaleString('en-US')} of our own messages (avg ${avgBytes} B), Java client defaults otherwise (batch.size 16 KB, linger 5 ms), no key (ours keyed by Id).`,
     `self-reported rates (median, excluding process start-up): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s, perf-test ${Math.round(median(perfReported)).toLocaleString('en-US')} msg/s.`,
@@ -154,7 +211,10 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
   };
 }
 
-export async function benchConsumer(ctx: BenchContext, topic: string): Promise<{ result: StageResult; db: string }> {
+export async function benchConsumer(
+  ctx: BenchContext,
+  topic: string,
+): Promise<{ result: StageResult; db: string }> {
   const { runs, consumerWorkers } = ctx.params;
   const loops = Math.max(1, Math.round(ctx.params.messages / ctx.params.rows));
   const messages = loops * ctx.params.rows;
@@ -167,12 +227,27 @@ export async function benchConsumer(ctx: BenchContext, topic: string): Promise<{
   for (const i of range(runs)) {
     const db = path.join(ctx.dbDir, `consumer-${i}.db`);
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${db}${suffix}`, { force: true });
-    const args = ['--date', ctx.date, '--topic', topic, '--group', `bench-${ctx.tag}-${i}`, '--db', db, '--workers', String(consumerWorkers)];
+    const args = [
+      '--date',
+      ctx.date,
+      '--topic',
+      topic,
+      '--group',
+      `bench-${ctx.tag}-${i}`,
+      '--db',
+      db,
+      '--workers',
+      String(consumerWorkers),
+    ];
     const t = await timed(ctx, task(ctx, `consumer run ${i}`, 'tasks/consumer/cli.ts', args));
     ours.push(sample(t));
     selfReported.push(Number(lastJsonLine(t.stdoutFile)?.messagesPerSecond ?? 0));
-    const stored = new Database(db, { readonly: true }).prepare('SELECT count(*) FROM events').pluck().get() as number;
-    if (stored !== messages) throw new Error(`consumer run ${i} stored ${stored} events, expected ${messages}`);
+    const stored = new Database(db, { readonly: true })
+      .prepare('SELECT count(*) FROM events')
+      .pluck()
+      .get() as number;
+    if (stored !== messages)
+      throw new Error(`consumer run ${i} stored ${stored} events, expected ${messages}`);
     if (i === 1) firstDb = db;
     const a = await timed(
       ctx,
@@ -189,8 +264,21 @@ export async function benchConsumer(ctx: BenchContext, topic: string): Promise<{
   if (ctx.params.profile.includes('consumer')) {
     const db = path.join(ctx.dbDir, 'consumer-prof.db');
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${db}${suffix}`, { force: true });
-    const args = ['--date', ctx.date, '--topic', topic, '--group', `bench-${ctx.tag}-prof`, '--db', db, '--workers', String(consumerWorkers)];
-    notes.push(...(await profileNotes(ctx, 'consumer', task(ctx, 'consumer', 'tasks/consumer/cli.ts', args))));
+    const args = [
+      '--date',
+      ctx.date,
+      '--topic',
+      topic,
+      '--group',
+      `bench-${ctx.tag}-prof`,
+      '--db',
+      db,
+      '--workers',
+      String(consumerWorkers),
+    ];
+    notes.push(
+      ...(await profileNotes(ctx, 'consumer', task(ctx, 'consumer', 'tasks/consumer/cli.ts', args))),
+    );
   }
   notes.push(
     `${messages.toLocaleString('en-US')} messages over ${ctx.params.rows.toLocaleString('en-US')} Ids, --workers ${consumerWorkers}; every run checked: events in SQLite = messages. Ours includes loading the date's joined attributes (${ctx.params.rows.toLocaleString('en-US')} rows from HDFS) and committing every batch; the perf-test only fetches and decompresses.`,
@@ -208,27 +296,53 @@ export async function benchConsumer(ctx: BenchContext, topic: string): Promise<{
   };
 }
 
-export async function benchComputeCube(ctx: BenchContext, consumerDb: string): Promise<{ result: StageResult; cubeDb: string }> {
-  const events = new Database(consumerDb, { readonly: true }).prepare('SELECT count(*) FROM events WHERE date = ?').pluck().get(ctx.date) as number;
+export async function benchComputeCube(
+  ctx: BenchContext,
+  consumerDb: string,
+): Promise<{ result: StageResult; cubeDb: string }> {
+  const events = new Database(consumerDb, { readonly: true })
+    .prepare('SELECT count(*) FROM events WHERE date = ?')
+    .pluck()
+    .get(ctx.date) as number;
   const duck = path.join(ctx.dbDir, 'anchor.duckdb');
   const prep = await timed(
     ctx,
-    task(ctx, 'duckdb-cube prep (untimed)', 'bench/anchors/sqlite-to-duckdb.ts', ['--sqlite', consumerDb, '--duckdb', duck, '--date', ctx.date, '--work', path.join(ctx.workDir, 'duckdb-cube')]),
+    task(ctx, 'duckdb-cube prep (untimed)', 'bench/anchors/sqlite-to-duckdb.ts', [
+      '--sqlite',
+      consumerDb,
+      '--duckdb',
+      duck,
+      '--date',
+      ctx.date,
+      '--work',
+      path.join(ctx.workDir, 'duckdb-cube'),
+    ]),
   );
   const ours: Sample[] = [];
   const anchor: Sample[] = [];
-  const notes: string[] = [`DuckDB input prepared (untimed) in ${prep.seconds.toFixed(1)} s: ${JSON.stringify(lastJsonLine(prep.stdoutFile))}`];
+  const notes: string[] = [
+    `DuckDB input prepared (untimed) in ${prep.seconds.toFixed(1)} s: ${JSON.stringify(lastJsonLine(prep.stdoutFile))}`,
+  ];
   let cubeDb = '';
   for (const i of range(ctx.params.runs)) {
     const out = path.join(ctx.dbDir, `cube-${i}.db`);
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${out}${suffix}`, { force: true });
-    const t = await timed(ctx, task(ctx, `compute-cube run ${i}`, 'tasks/compute-cube/cli.ts', ['--date', ctx.date], { DB_PATH: consumerDb, CUBE_DB: out }));
+    const t = await timed(
+      ctx,
+      task(ctx, `compute-cube run ${i}`, 'tasks/compute-cube/cli.ts', ['--date', ctx.date], {
+        DB_PATH: consumerDb,
+        CUBE_DB: out,
+      }),
+    );
     ours.push(sample(t));
     if (i === 1) {
       cubeDb = out;
       notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
     }
-    const a = await timed(ctx, task(ctx, `duckdb-cube run ${i}`, 'bench/anchors/duckdb-cube.ts', ['--db', duck, '--date', ctx.date]));
+    const a = await timed(
+      ctx,
+      task(ctx, `duckdb-cube run ${i}`, 'bench/anchors/duckdb-cube.ts', ['--db', duck, '--date', ctx.date]),
+    );
     anchor.push(sample(a));
     if (i === 1) notes.push(`DuckDB: ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
   }
@@ -236,7 +350,10 @@ export async function benchComputeCube(ctx: BenchContext, consumerDb: string): P
     ...(await profileNotes(
       ctx,
       'compute-cube',
-      task(ctx, 'compute-cube', 'tasks/compute-cube/cli.ts', ['--date', ctx.date], { DB_PATH: consumerDb, CUBE_DB: path.join(ctx.dbDir, 'cube-prof.db') }),
+      task(ctx, 'compute-cube', 'tasks/compute-cube/cli.ts', ['--date', ctx.date], {
+        DB_PATH: consumerDb,
+        CUBE_DB: path.join(ctx.dbDir, 'cube-prof.db'),
+      }),
     )),
   );
   notes.push(
@@ -261,7 +378,14 @@ export async function benchApi(ctx: BenchContext, cubeDb: string, port = 18_765)
   const out = fs.openSync(path.join(ctx.logDir, 'api.out'), 'w');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ctx.root, 'api/server.ts')], {
     cwd: ctx.root,
-    env: { ...process.env, ...ctx.env, CUBE_DB: cubeDb, API_PORT: String(port), API_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      ...ctx.env,
+      CUBE_DB: cubeDb,
+      API_PORT: String(port),
+      API_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', out, out],
   });
   const rss = sampleTreeRss(child.pid);
@@ -272,7 +396,8 @@ export async function benchApi(ctx: BenchContext, cubeDb: string, port = 18_765)
     await loadTest(url, apiConnections, 2); // warm-up: JIT, statement cache
     for (const i of range(runs)) {
       const r = await loadTest(url, apiConnections, apiSeconds);
-      if (r.non2xx > 0 || r.errors > 0) throw new Error(`API load run ${i}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+      if (r.non2xx > 0 || r.errors > 0)
+        throw new Error(`API load run ${i}: ${r.non2xx} non-2xx, ${r.errors} errors`);
       loads.push(r);
       samples.push({ seconds: r.seconds });
       ctx.log(`api run ${i}: ${Math.round(r.requestsPerSecond)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
@@ -286,9 +411,17 @@ export async function benchApi(ctx: BenchContext, cubeDb: string, port = 18_765)
   const medianOf = (pick: (l: LoadResult) => number): number => median(loads.map(pick));
   return {
     stage: 'api /api/income',
-    ours: { name: 'api', rows: Math.round(medianOf((l) => l.requests)), samples: samples.map((s) => ({ ...s, peakRssKb: peak })) },
+    ours: {
+      name: 'api',
+      rows: Math.round(medianOf((l) => l.requests)),
+      samples: samples.map((s) => ({ ...s, peakRssKb: peak })),
+    },
     target: SPEC_TARGETS.api,
-    http: { requestsPerSecond: medianOf((l) => l.requestsPerSecond), p50Ms: medianOf((l) => l.p50Ms), p99Ms: medianOf((l) => l.p99Ms) },
+    http: {
+      requestsPerSecond: medianOf((l) => l.requestsPerSecond),
+      p50Ms: medianOf((l) => l.p50Ms),
+      p99Ms: medianOf((l) => l.p99Ms),
+    },
     notes: [
       `autocannon in the bench process, ${apiConnections} connections, ${apiSeconds} s per run after a 2 s warm-up, default page of /api/income; medians of ${runs} runs: p50 ${medianOf((l) => l.p50Ms)} ms, p99 ${medianOf((l) => l.p99Ms)} ms. No anchor (absolute target).`,
     ],

@@ -20,13 +20,15 @@ describe('evaluate', () => {
   it('producer: at least half of the perf-test throughput', () => {
     const ok = evaluate(SPEC_TARGETS.producer, { rowsPerSecond: 50, seconds: 1, anchorRowsPerSecond: 100 });
     expect(ok).toEqual({ pass: true, detail: '50% of anchor (>= 50% of anchor)' });
-    expect(evaluate(SPEC_TARGETS.producer, { rowsPerSecond: 49, seconds: 1, anchorRowsPerSecond: 100 }).pass).toBe(
-      false,
-    );
+    expect(
+      evaluate(SPEC_TARGETS.producer, { rowsPerSecond: 49, seconds: 1, anchorRowsPerSecond: 100 }).pass,
+    ).toBe(false);
   });
 
   it('transform and cube: at most twice the DuckDB time', () => {
-    expect(evaluate(SPEC_TARGETS.transform, { rowsPerSecond: 1, seconds: 4, anchorSeconds: 2 }).pass).toBe(true);
+    expect(evaluate(SPEC_TARGETS.transform, { rowsPerSecond: 1, seconds: 4, anchorSeconds: 2 }).pass).toBe(
+      true,
+    );
     const slow = evaluate(SPEC_TARGETS.computeCube, { rowsPerSecond: 1, seconds: 4.1, anchorSeconds: 2 });
     expect(slow.pass).toBe(false);
     expect(slow.detail).toBe('2.05x anchor time (<= 2x anchor time)');

@@ -67,7 +67,10 @@ export function evaluate(target: Target, m: Measured): Verdict {
     case 'minThroughputRatio': {
       const r = throughputRatio(m);
       if (r === undefined) return { pass: false, detail: 'no anchor measured' };
-      return { pass: r >= target.ratio, detail: `${Math.round(r * 100)}% of anchor (${describeTarget(target)})` };
+      return {
+        pass: r >= target.ratio,
+        detail: `${Math.round(r * 100)}% of anchor (${describeTarget(target)})`,
+      };
     }
     case 'maxTimeRatio': {
       const r = timeRatio(m);

@@ -28,8 +28,17 @@ describe('cubeAnchorSql (DuckDB cubes)', () => {
   it('keeps the latest event per Id and sums complete members only', async () => {
     const se = (l: string) => columnName(SOURCES.self_employment.prefix, `Estimate; ${l}`);
     const health = healthColumns();
-    const healthCols = AGE_GROUPS.flatMap((a) => [health[a].total, ...Object.values(health[a].sectors).flat()]);
-    const attrCols = [INCOME_COLUMN, ...healthCols, se('Total:'), se('Total: - With self-employment income'), se('Total: - No self-employment income')];
+    const healthCols = AGE_GROUPS.flatMap((a) => [
+      health[a].total,
+      ...Object.values(health[a].sectors).flat(),
+    ]);
+    const attrCols = [
+      INCOME_COLUMN,
+      ...healthCols,
+      se('Total:'),
+      se('Total: - With self-employment income'),
+      se('Total: - No self-employment income'),
+    ];
     const instance = await DuckDBInstance.create(':memory:');
     const db = await instance.connect();
     await db.run(
@@ -38,9 +47,13 @@ describe('cubeAnchorSql (DuckDB cubes)', () => {
     await db.run(`INSERT INTO events VALUES
       ('a', '2024-01-01', 1, 1, 'One', 100, 0, 0), ('b', '2024-01-01', 2, 1, 'One', 200, 0, 5),
       ('c', '2024-01-01', 1, 2, 'Two', 50, 1, 0), ('d', '2023-12-31', 9, 2, 'Two', 999, 1, 9)`);
-    await db.run(`CREATE TABLE joined_attributes (date VARCHAR, id BIGINT, ${attrCols.map((c) => `${quoteIdent(c)} BIGINT`).join(', ')})`);
+    await db.run(
+      `CREATE TABLE joined_attributes (date VARCHAR, id BIGINT, ${attrCols.map((c) => `${quoteIdent(c)} BIGINT`).join(', ')})`,
+    );
     const values = (income: string) => attrCols.map((c) => (c === INCOME_COLUMN ? income : '1')).join(', ');
-    await db.run(`INSERT INTO joined_attributes VALUES ('2024-01-01', 1, ${values('20000')}), ('2024-01-01', 2, ${values('NULL')})`);
+    await db.run(
+      `INSERT INTO joined_attributes VALUES ('2024-01-01', 1, ${values('20000')}), ('2024-01-01', 2, ${values('NULL')})`,
+    );
     for (const sql of cubeAnchorSql('2024-01-01')) await db.run(sql);
     const income = (
       await db.runAndReadAll(
@@ -60,7 +73,9 @@ describe('cubeAnchorSql (DuckDB cubes)', () => {
     const healthRows = (await db.runAndReadAll(`SELECT count(*) FROM cube_health_insurance`)).getRows();
     expect(healthRows[0]![0]).toBe(BigInt(4 * (2 + 5 + 1)));
     const city18 = (
-      await db.runAndReadAll(`SELECT total, uninsured, uninsured_rate FROM cube_health_insurance WHERE grain = 'city' AND age_group = '18_34'`)
+      await db.runAndReadAll(
+        `SELECT total, uninsured, uninsured_rate FROM cube_health_insurance WHERE grain = 'city' AND age_group = '18_34'`,
+      )
     ).getRows();
     expect(city18).toEqual([[2n, 2n, 1]]);
   });

@@ -44,7 +44,10 @@ export function healthColumns(): Record<AgeGroup, AgeColumns> {
   const out = {} as Record<AgeGroup, AgeColumns>;
   for (const age of AGE_GROUPS) {
     const prefix = AGE_LABELS[age];
-    const group: AgeColumns = { total: est(`${prefix}:`), sectors: { private: [], public: [], both: [], uninsured: [] } };
+    const group: AgeColumns = {
+      total: est(`${prefix}:`),
+      sectors: { private: [], public: [], both: [], uninsured: [] },
+    };
     for (const label of source.labels) {
       if (!label.startsWith(`${prefix}: - `)) continue;
       const sector = sectorOfLeaf(label.split(' - ').at(-1)!);
@@ -97,7 +100,9 @@ function cubeSql(spec: CubeSpec, date: string): string {
   const [ratioName, num, den] = spec.ratio;
   const ratio = `CAST(${quoteIdent(num)} AS DOUBLE) / NULLIF(${quoteIdent(den)}, 0) AS ${quoteIdent(ratioName)}`;
   const perMember = spec.measures.map(([name, expr]) => `${expr} AS ${quoteIdent(name)}`).join(', ');
-  const rolled = spec.measures.map(([name, expr]) => `sum(CASE WHEN ${spec.complete} THEN ${expr} END) AS ${quoteIdent(name)}`);
+  const rolled = spec.measures.map(
+    ([name, expr]) => `sum(CASE WHEN ${spec.complete} THEN ${expr} END) AS ${quoteIdent(name)}`,
+  );
   const counts = `count(m.id) AS neighborhoods, count(m.id) FILTER (WHERE NOT (${spec.complete})) AS unknown_neighborhoods`;
   const age = spec.byAge ? ', age_group' : '';
   const ages = `(VALUES ${AGE_GROUPS.map((a) => `(${quoteLiteral(a)})`).join(', ')}) ag(age_group)`;

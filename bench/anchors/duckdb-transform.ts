@@ -28,10 +28,9 @@ fs.mkdirSync(inDir, { recursive: true });
 const seconds = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e9;
 
 const t0 = process.hrtime.bigint();
-const inputs = Object.fromEntries(JOINED_SOURCES.map((s) => [s, path.join(inDir, SOURCES[s].file)])) as Record<
-  SourceName,
-  string
->;
+const inputs = Object.fromEntries(
+  JOINED_SOURCES.map((s) => [s, path.join(inDir, SOURCES[s].file)]),
+) as Record<SourceName, string>;
 if (!opts.local) {
   await Promise.all(
     JOINED_SOURCES.map((s) =>

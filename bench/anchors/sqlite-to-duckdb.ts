@@ -18,7 +18,16 @@ const opts = new Command('sqlite-to-duckdb')
   .parse()
   .opts<{ sqlite: string; duckdb: string; date: string; work: string }>();
 
-const EVENT_COLUMNS = ['event_id', 'date', 'loop', 'id', 'neighborhood', 'population_estimate_total', 'kafka_partition', 'kafka_offset'];
+const EVENT_COLUMNS = [
+  'event_id',
+  'date',
+  'loop',
+  'id',
+  'neighborhood',
+  'population_estimate_total',
+  'kafka_partition',
+  'kafka_offset',
+];
 
 /** Streams a SELECT to a CSV file with a header; returns the row count. */
 function exportCsv(db: Database.Database, sql: string, file: string): number {
@@ -51,8 +60,12 @@ sqlite.close();
 
 const instance = await DuckDBInstance.create(opts.duckdb);
 const db = await instance.connect();
-await db.run(`CREATE TABLE events AS SELECT * FROM read_csv(${quoteLiteral(eventsCsv)}, header = true, types = {'date': 'VARCHAR', 'neighborhood': 'VARCHAR', 'event_id': 'VARCHAR'})`);
-await db.run(`CREATE TABLE joined_attributes AS SELECT * FROM read_csv(${quoteLiteral(attributesCsv)}, header = true, sample_size = -1, types = {'date': 'VARCHAR', 'neighborhood': 'VARCHAR'})`);
+await db.run(
+  `CREATE TABLE events AS SELECT * FROM read_csv(${quoteLiteral(eventsCsv)}, header = true, types = {'date': 'VARCHAR', 'neighborhood': 'VARCHAR', 'event_id': 'VARCHAR'})`,
+);
+await db.run(
+  `CREATE TABLE joined_attributes AS SELECT * FROM read_csv(${quoteLiteral(attributesCsv)}, header = true, sample_size = -1, types = {'date': 'VARCHAR', 'neighborhood': 'VARCHAR'})`,
+);
 await db.run('CHECKPOINT');
 db.closeSync();
 fs.rmSync(eventsCsv);

@@ -47,17 +47,24 @@ describe('transformAnchorSql (DuckDB clean-and-join)', () => {
     const instance = await DuckDBInstance.create(':memory:');
     const db = await instance.connect();
     for (const sql of transformAnchorSql(inputs, out, rejects)) await db.run(sql);
-    const rows = (await db.runAndReadAll(`SELECT * FROM read_csv('${out}', all_varchar = true)`)).getRowObjects();
+    const rows = (
+      await db.runAndReadAll(`SELECT * FROM read_csv('${out}', all_varchar = true)`)
+    ).getRowObjects();
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     expect(rows.map((r) => r.id)).toEqual(['1', '2', '4']);
-    const incomeCol = 'income_estimate_aggregate_household_income_in_the_past_12_months_in_2015_inflation_adjusted_dollars';
+    const incomeCol =
+      'income_estimate_aggregate_household_income_in_the_past_12_months_in_2015_inflation_adjusted_dollars';
     expect(rows[0]).toMatchObject({ neighborhood: 'Allegheny Center', [incomeCol]: '1234' });
     expect(rows[1]![incomeCol]).toBeNull(); // `**` is unknown, never 0
     expect(rows[2]![incomeCol]).toBeNull(); // 12.5 is not a count: NULL, as the task keeps it
     expect(Object.keys(rows[0]!)).toHaveLength(
       2 + JOINED_SOURCES.reduce((n, s) => n + (headerOf(SOURCES[s]).length - 2), 0),
     );
-    const rejected = (await db.runAndReadAll(`SELECT source, id, reason FROM read_csv('${rejects}', all_varchar = true) ORDER BY ALL`)).getRows();
+    const rejected = (
+      await db.runAndReadAll(
+        `SELECT source, id, reason FROM read_csv('${rejects}', all_varchar = true) ORDER BY ALL`,
+      )
+    ).getRows();
     expect(rejected).toEqual([
       ['income', '3', 'duplicate_key'],
       ['income', '3', 'duplicate_key'],

@@ -42,7 +42,9 @@ export function cleanSourceSql(source: SourceName, file: string): string[] {
   const keys = `keys_${source}`;
   const mapping = columnMapping(schema);
   // Two projections: the inner parses each cell once (text -> DOUBLE), the outer applies the rule.
-  const parsed = mapping.map(({ header, column }) => `acs_real(${quoteIdent(header)}) AS ${quoteIdent(column)}`);
+  const parsed = mapping.map(
+    ({ header, column }) => `acs_real(${quoteIdent(header)}) AS ${quoteIdent(column)}`,
+  );
   const cells = mapping.map(({ header, column }) => {
     const fn = header.startsWith('Margin of Error;') ? 'acs_margin' : 'acs_count';
     return `${fn}(${quoteIdent(column)}) AS ${quoteIdent(column)}`;
@@ -60,13 +62,19 @@ export function cleanSourceSql(source: SourceName, file: string): string[] {
 /** The joined SELECT: id, neighborhood, then every source's columns in schema order (any row order). */
 export function joinedSelectSql(): string {
   const [first, ...rest] = JOINED_SOURCES;
-  const columns = JOINED_SOURCES.flatMap((s) => columnMapping(SOURCES[s]).map((m) => `${s}.${quoteIdent(m.column)}`));
+  const columns = JOINED_SOURCES.flatMap((s) =>
+    columnMapping(SOURCES[s]).map((m) => `${s}.${quoteIdent(m.column)}`),
+  );
   const joins = rest.map((s) => `JOIN clean_${s} AS ${s} ON ${s}.id = ${first}.id`).join(' ');
   return `SELECT ${first}.id AS id, ${first}.neighborhood AS neighborhood, ${columns.join(', ')} FROM clean_${first} AS ${first} ${joins}`;
 }
 
 /** Every statement of the anchor, in order: macros, cleaning, join written to `outFile`. */
-export function transformAnchorSql(inputs: Record<SourceName, string>, outFile: string, rejectsFile: string): string[] {
+export function transformAnchorSql(
+  inputs: Record<SourceName, string>,
+  outFile: string,
+  rejectsFile: string,
+): string[] {
   return [
     ...CLEANING_MACROS,
     `CREATE OR REPLACE TEMP TABLE rejects (source VARCHAR, id VARCHAR, reason VARCHAR)`,

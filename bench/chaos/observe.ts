@@ -14,7 +14,12 @@ export interface EventKey {
 }
 
 /** Every message of a topic, from the beginning up to the end offsets seen now. */
-export async function readTopicEvents(kafka: Kafka, topic: string, groupId: string, timeoutMs = 120_000): Promise<EventKey[]> {
+export async function readTopicEvents(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  timeoutMs = 120_000,
+): Promise<EventKey[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
@@ -27,7 +32,10 @@ export async function readTopicEvents(kafka: Kafka, topic: string, groupId: stri
   await consumer.subscribe({ topic, fromBeginning: true });
   const done = new Set<number>([...ends].filter(([, high]) => high === 0).map(([p]) => p));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out with ${events.length}/${total} messages`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`reading ${topic} timed out with ${events.length}/${total} messages`)),
+      timeoutMs,
+    );
     consumer
       .run({
         autoCommit: false,
@@ -36,7 +44,11 @@ export async function readTopicEvents(kafka: Kafka, topic: string, groupId: stri
           for (const m of batch.messages) {
             const offset = Number(m.offset);
             if (offset >= high) break;
-            const v = JSON.parse(m.value?.toString() ?? '{}') as { eventId: string; loop: number; id: number };
+            const v = JSON.parse(m.value?.toString() ?? '{}') as {
+              eventId: string;
+              loop: number;
+              id: number;
+            };
             events.push({ eventId: v.eventId, loop: v.loop, id: v.id, partition: batch.partition, offset });
             if (offset === high - 1) done.add(batch.partition);
           }
@@ -57,7 +69,9 @@ export function storedEvents(dbFile: string, date: string): { events: EventKey[]
   const db = new Database(dbFile, { readonly: true });
   try {
     const events = db
-      .prepare(`SELECT event_id AS eventId, loop, id, kafka_partition AS partition, kafka_offset AS offset FROM events WHERE date = ?`)
+      .prepare(
+        `SELECT event_id AS eventId, loop, id, kafka_partition AS partition, kafka_offset AS offset FROM events WHERE date = ?`,
+      )
       .all(date) as EventKey[];
     const deadLetters = db.prepare('SELECT count(*) FROM dead_letters').pluck().get() as number;
     return { events, deadLetters };

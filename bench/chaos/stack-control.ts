@@ -22,7 +22,12 @@ function alive(pid: number): boolean {
 }
 
 /** Signals the service's process group (it runs in its own session) and waits until it is gone. */
-export async function stopService(root: string, service: StackService, signal: NodeJS.Signals, timeoutMs = 60_000): Promise<number> {
+export async function stopService(
+  root: string,
+  service: StackService,
+  signal: NodeJS.Signals,
+  timeoutMs = 60_000,
+): Promise<number> {
   const pid = pidOf(root, service);
   try {
     process.kill(-pid, signal);
@@ -45,7 +50,10 @@ export async function stackUp(root: string, logFile: string): Promise<number> {
   const started = Date.now();
   const out = fs.openSync(logFile, 'a');
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('bash', [path.join(root, 'scripts/stack/stack.sh'), 'up'], { cwd: root, stdio: ['ignore', out, out] });
+    const child = spawn('bash', [path.join(root, 'scripts/stack/stack.sh'), 'up'], {
+      cwd: root,
+      stdio: ['ignore', out, out],
+    });
     child.once('error', reject);
     child.once('exit', resolve);
   });

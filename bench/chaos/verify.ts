@@ -60,6 +60,11 @@ export function fileVerdict(actual: string | undefined, previous: string, next: 
 }
 
 /** Uniform random delays in [min, max) ms, sorted, for kill points spread over a run. */
-export function randomDelays(count: number, minMs: number, maxMs: number, random: () => number = Math.random): number[] {
+export function randomDelays(
+  count: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number[] {
   return Array.from({ length: count }, () => Math.round(minMs + random() * (maxMs - minMs)));
 }
