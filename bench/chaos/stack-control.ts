@@ -7,7 +7,7 @@ import path from 'node:path';
 export type StackService = 'kafka' | 'namenode';
 
 function pidOf(root: string, service: StackService): number {
-  const file = path.join(root, 'var', 'stack', 'run', `${service}.pid`);
+  const file = path.resolve(root, process.env.STACK_DIR ?? 'var/stack', 'run', `${service}.pid`);
   if (!fs.existsSync(file)) throw new Error(`${service} was not started by the stack script (no ${file})`);
   return Number(fs.readFileSync(file, 'utf8').trim());
 }
