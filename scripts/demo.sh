@@ -20,7 +20,10 @@ urls() {
 URLS
 }
 
-echo "[demo] starting the local stack (the first start installs it and takes minutes)"
+echo "[demo] installing the local stack's prerequisites when missing (first time: apt + Maven, minutes)"
+bash scripts/stack/install.sh
+
+echo "[demo] starting the local stack"
 npm run --silent stack -- up
 
 echo "[demo] running the pipeline"
