@@ -96,6 +96,36 @@ describe('EventStore offsets (compare-and-set)', () => {
     });
   });
 
+  it('multi-row chunks: stores duplicates once and the same latest rows as one row at a time', () => {
+    // 350 events (3 full chunks + a tail): ids repeat, some event ids twice (in and across chunks).
+    const events: StoredEvent[] = [];
+    for (let o = 0; o < 350; o++) {
+      const eventId = o % 50 === 7 ? `e${o - 1}` : `e${o}`;
+      events.push(ev(eventId, 1 + (o % 40), 1 + Math.floor(o / 120), 0, o));
+    }
+    const r = commit(null, 350, events);
+    const dups = events.filter((e, i) => events.findIndex((f) => f.eventId === e.eventId) !== i).length;
+    expect(r).toEqual({ committed: true, inserted: 350 - dups, duplicates: dups });
+    const stored = store.db
+      .prepare('SELECT event_id, kafka_offset FROM events ORDER BY kafka_offset')
+      .all() as { event_id: string; kafka_offset: number }[];
+    const firsts = events.filter((e, i) => events.findIndex((f) => f.eventId === e.eventId) === i);
+    expect(stored).toEqual(firsts.map((e) => ({ event_id: e.eventId, kafka_offset: e.offset })));
+    // Expected latest: per id, the stored event with the highest (loop, offset).
+    const want = new Map<number, StoredEvent>();
+    for (const e of firsts) {
+      const cur = want.get(e.id);
+      if (!cur || e.loop > cur.loop || (e.loop === cur.loop && e.offset > cur.offset)) want.set(e.id, e);
+    }
+    expect(
+      store.db.prepare('SELECT id, event_id, loop, kafka_offset FROM latest_events ORDER BY id').all(),
+    ).toEqual(
+      [...want.values()]
+        .sort((a, b) => a.id - b.id)
+        .map((e) => ({ id: e.id, event_id: e.eventId, loop: e.loop, kafka_offset: e.offset })),
+    );
+  });
+
   it('records dead letters in the batch transaction', () => {
     store.commitBatchWithOffsets({
       groupId: 'g',

@@ -106,6 +106,50 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 ) WITHOUT ROWID;
 `;
 
+/** Rows per multi-row INSERT (10 parameters each: well under SQLite's 32766 limit). */
+const CHUNK = 100;
+const EVENT_PARAMS = 10;
+const LATEST_PARAMS = 6;
+
+function bindEvent(p: unknown[], at: number, e: StoredEvent): void {
+  p[at] = e.eventId;
+  p[at + 1] = e.date;
+  p[at + 2] = e.loop;
+  p[at + 3] = e.id;
+  p[at + 4] = e.neighborhood;
+  p[at + 5] = e.populationEstimateTotal;
+  p[at + 6] = e.populationMarginOfErrorTotal;
+  p[at + 7] = e.producedAt;
+  p[at + 8] = e.partition;
+  p[at + 9] = e.offset;
+}
+
+function bindLatest(p: unknown[], at: number, e: StoredEvent): void {
+  p[at] = e.date;
+  p[at + 1] = e.id;
+  p[at + 2] = e.eventId;
+  p[at + 3] = e.loop;
+  p[at + 4] = e.partition;
+  p[at + 5] = e.offset;
+}
+
+/** Most parameters one statement binds (SQLite's default SQLITE_MAX_VARIABLE_NUMBER). */
+const MAX_PARAMS = 32766;
+
+/** Plain decimals SQLite's NUMERIC affinity would store as the same number: parsed here (cheaper). */
+const PLAIN_INTEGER_RE = /^-?\d{1,15}$/;
+const PLAIN_DECIMAL_RE = /^-?\d{1,15}\.\d{1,17}$/;
+
+/**
+ * One joined cell as bound: NULL for an empty cell, a number for a plain decimal (NUMERIC affinity
+ * stores an integral value as INTEGER either way), else the text, for SQLite's affinity to decide.
+ */
+function joinedCell(cell: string | undefined): string | number | null {
+  if (cell === undefined || cell === '') return null;
+  if (PLAIN_INTEGER_RE.test(cell) || PLAIN_DECIMAL_RE.test(cell)) return Number(cell);
+  return cell;
+}
+
 export class StaleBatchError extends Error {
   override name = 'StaleBatchError';
 }
@@ -113,7 +157,10 @@ export class StaleBatchError extends Error {
 export class EventStore {
   readonly db: Db;
   private readonly insertEvent;
+  private readonly insertEvents;
+  private readonly selectEventAt;
   private readonly upsertLatest;
+  private readonly upsertLatests;
   private readonly casOffset;
   private readonly insertFirstOffset;
   private readonly selectOffset;
@@ -129,22 +176,27 @@ export class EventStore {
       .pluck()
       .get() as number;
     if (hasViews < 2) this.db.transaction(() => this.recreateViews()).immediate();
-    this.insertEvent = this.db.prepare(
+    const eventsInsert = (rows: number) =>
       `INSERT OR IGNORE INTO events (event_id, date, loop, id, neighborhood, population_estimate_total,
          population_margin_of_error_total, produced_at, kafka_partition, kafka_offset)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES ${new Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    this.insertEvent = this.db.prepare(eventsInsert(1));
+    this.insertEvents = this.db.prepare(eventsInsert(CHUNK));
+    this.selectEventAt = this.db.prepare(
+      'SELECT kafka_partition AS p, kafka_offset AS o FROM events WHERE event_id = ?',
     );
     // Latest = highest loop, then highest (partition, offset): one Id always lands on one partition,
     // so within a date the offset orders the resends of one loop.
-    this.upsertLatest = this.db.prepare(
+    const latestUpsert = (rows: number) =>
       `INSERT INTO latest_events (date, id, event_id, loop, kafka_partition, kafka_offset)
-       VALUES (?, ?, ?, ?, ?, ?)
+       VALUES ${new Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')}
        ON CONFLICT (date, id) DO UPDATE SET
          event_id = excluded.event_id, loop = excluded.loop,
          kafka_partition = excluded.kafka_partition, kafka_offset = excluded.kafka_offset
        WHERE (excluded.loop, excluded.kafka_partition, excluded.kafka_offset)
-           > (latest_events.loop, latest_events.kafka_partition, latest_events.kafka_offset)`,
-    );
+           > (latest_events.loop, latest_events.kafka_partition, latest_events.kafka_offset)`;
+    this.upsertLatest = this.db.prepare(latestUpsert(1));
+    this.upsertLatests = this.db.prepare(latestUpsert(CHUNK));
     this.casOffset = this.db.prepare(
       `UPDATE kafka_offsets SET next_offset = ?, updated_at = ?
        WHERE group_id = ? AND topic = ? AND partition = ? AND next_offset = ?`,
@@ -181,31 +233,65 @@ export class EventStore {
             ).changes;
       if (moved !== 1)
         throw new StaleBatchError(`partition ${batch.partition} moved past ${batch.expectedOffset}`);
-      let inserted = 0;
-      const insertEvent = this.insertEvent;
-      const upsertLatest = this.upsertLatest;
-      for (const e of batch.events) {
-        const r = insertEvent.run(
-          e.eventId,
-          e.date,
-          e.loop,
-          e.id,
-          e.neighborhood,
-          e.populationEstimateTotal,
-          e.populationMarginOfErrorTotal,
-          e.producedAt,
-          e.partition,
-          e.offset,
-        );
+      const events = batch.events;
+      const n = events.length;
+      // Events go in multi-row statements of CHUNK rows (one VM run and one native call per chunk
+      // instead of per row); the tail uses the single-row statement.
+      const inserted: StoredEvent[] = [];
+      let i = 0;
+      const params: unknown[] = new Array<unknown>(CHUNK * EVENT_PARAMS);
+      for (; i + CHUNK <= n; i += CHUNK) {
+        for (let k = 0; k < CHUNK; k++) bindEvent(params, k * EVENT_PARAMS, events[i + k]!);
+        const changes = this.insertEvents.run(params).changes;
+        if (changes === CHUNK) {
+          for (let k = 0; k < CHUNK; k++) inserted.push(events[i + k]!);
+        } else {
+          // Some event ids were already stored (the same message produced twice): an event is
+          // new iff the stored row is this message (partition, offset are unique per message).
+          for (let k = 0; k < CHUNK; k++) {
+            const e = events[i + k]!;
+            const at = this.selectEventAt.get(e.eventId) as { p: number; o: number } | undefined;
+            if (at !== undefined && at.p === e.partition && at.o === e.offset) inserted.push(e);
+          }
+        }
+      }
+      const one: unknown[] = new Array<unknown>(EVENT_PARAMS);
+      for (; i < n; i++) {
+        const e = events[i]!;
+        bindEvent(one, 0, e);
         // A duplicate event id (the same message produced twice) is stored once.
-        if (r.changes === 0) continue;
-        inserted++;
-        upsertLatest.run(e.date, e.id, e.eventId, e.loop, e.partition, e.offset);
+        if (this.insertEvent.run(one).changes === 1) inserted.push(e);
+      }
+      // latest_events: the batch's latest event per (date, Id) first (same order as the upsert's
+      // WHERE: loop, then partition, then offset), then one upsert per Id.
+      const latest = new Map<string, StoredEvent>();
+      for (const e of inserted) {
+        const key = `${e.date}|${e.id}`;
+        const cur = latest.get(key);
+        if (
+          cur === undefined ||
+          e.loop > cur.loop ||
+          (e.loop === cur.loop &&
+            (e.partition > cur.partition || (e.partition === cur.partition && e.offset > cur.offset)))
+        )
+          latest.set(key, e);
+      }
+      const ups = [...latest.values()];
+      let j = 0;
+      const lp: unknown[] = new Array<unknown>(CHUNK * LATEST_PARAMS);
+      for (; j + CHUNK <= ups.length; j += CHUNK) {
+        for (let k = 0; k < CHUNK; k++) bindLatest(lp, k * LATEST_PARAMS, ups[j + k]!);
+        this.upsertLatests.run(lp);
+      }
+      const lone: unknown[] = new Array<unknown>(LATEST_PARAMS);
+      for (; j < ups.length; j++) {
+        bindLatest(lone, 0, ups[j]!);
+        this.upsertLatest.run(lone);
       }
       for (const d of batch.deadLetters) {
         this.insertDeadLetter.run(batch.topic, d.partition, d.offset, d.reason, d.detail, now);
       }
-      return { inserted, duplicates: batch.events.length - inserted };
+      return { inserted: inserted.length, duplicates: n - inserted.length };
     });
   }
 
@@ -284,21 +370,29 @@ export class EventStore {
     let idIndex = -1;
     let width = 0;
     let count = 0;
+    let insertMany: ReturnType<Db['prepare']> | undefined;
+    let perStatement = 1;
+    let params: (string | number | null)[] = [];
+    let filled = 0;
     const insertChunk = this.db.transaction((rows: readonly (readonly string[])[]) => {
+      const stride = width + 1;
       for (const row of rows) {
         const id = Number(row[idIndex]);
         if (!Number.isSafeInteger(id) || id < 1) continue;
-        const values: (string | number | null)[] = new Array<string | number | null>(width + 1);
-        values[0] = date;
-        for (let k = 0; k < width; k++) {
-          const cell = row[k];
-          // NULL is an empty cell; NUMERIC affinity stores "1411" as an integer, "449.7" as a real.
-          values[k + 1] = cell === undefined || cell === '' ? null : cell;
-        }
-        values[1 + idIndex] = id;
-        insert!.run(values);
+        const at = filled * stride;
+        params[at] = date;
+        for (let k = 0; k < width; k++) params[at + k + 1] = joinedCell(row[k]);
+        params[at + 1 + idIndex] = id;
         count++;
+        // Rows go in multi-row statements of `perStatement` rows (one native call each).
+        if (++filled === perStatement) {
+          insertMany!.run(params);
+          filled = 0;
+        }
       }
+      // The tail of the chunk, one row at a time.
+      for (let r = 0; r < filled; r++) insert!.run(params.slice(r * stride, (r + 1) * stride));
+      filled = 0;
     });
     this.db.exec('DROP TABLE IF EXISTS temp.joined_staging');
     try {
@@ -324,9 +418,13 @@ export class EventStore {
           this.db.exec(
             `CREATE TEMP TABLE joined_staging (date TEXT, ${header.map((c) => `"${c}" NUMERIC`).join(', ')})`,
           );
-          insert = this.db.prepare(
-            `INSERT INTO temp.joined_staging VALUES (${new Array(width + 1).fill('?').join(', ')})`,
+          const tuple = `(${new Array(width + 1).fill('?').join(', ')})`;
+          insert = this.db.prepare(`INSERT INTO temp.joined_staging VALUES ${tuple}`);
+          perStatement = Math.max(1, Math.min(200, Math.floor(MAX_PARAMS / (width + 1))));
+          insertMany = this.db.prepare(
+            `INSERT INTO temp.joined_staging VALUES ${new Array(perStatement).fill(tuple).join(', ')}`,
           );
+          params = new Array<string | number | null>(perStatement * (width + 1));
         }
         insertChunk(rows);
       }
