@@ -1,6 +1,7 @@
 // npm run compute-cube -- [--date D] [--db FILE] [--cube-db FILE]
 // Thin: parses flags, builds the config, calls runComputeCube, pushes metrics.
 import { Command } from 'commander';
+import { runMain } from '../../lib/cli.ts';
 import { loadConfig, parseDate } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { pushMetrics } from '../../lib/metrics.ts';
@@ -61,11 +62,4 @@ async function main(): Promise<void> {
   if (failure !== undefined) throw failure;
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`compute-cube: ${message.split('\n')[0]}\n`);
-    process.exit(1);
-  },
-);
+runMain('compute-cube', main);

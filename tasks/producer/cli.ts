@@ -1,9 +1,10 @@
 // npm run producer -- [--file F | --hdfs-file P] [--date D] [--loops N | --follow --interval 10s]
 // Thin: parses flags, builds the config, reads and cleans the CSV, calls runProducer.
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
+import { positiveInt, runMain } from '../../lib/cli.ts';
 import { loadConfig, parseDate } from '../../lib/config.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
 import { createKafka, ensureTopic, toBrokerError } from '../../lib/kafka.ts';
@@ -14,12 +15,6 @@ import { parseInterval } from './message.ts';
 import { createProducerMetrics } from './metrics.ts';
 import { readPopulationRows } from './rows.ts';
 import { runProducer, type CompressionName } from './run.ts';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 interface Flags {
   file?: string;
@@ -149,12 +144,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ...summary, source })}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    const e = toBrokerError(err, brokers);
-    const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`producer: ${message.split('\n')[0]}\n`);
-    process.exit(1);
-  },
-);
+runMain('producer', main, (err) => toBrokerError(err, brokers));

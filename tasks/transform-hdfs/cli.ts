@@ -1,6 +1,7 @@
 // npm run transform-hdfs -- [--date D] [--raw-dir DIR] [--out-dir DIR]
 // Thin: parses flags, builds the config, wires HDFS/logging/metrics and calls runTransform.
 import { Command } from 'commander';
+import { runMain } from '../../lib/cli.ts';
 import { loadConfig, parseDate } from '../../lib/config.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -79,11 +80,4 @@ async function main(): Promise<void> {
   if (failure !== undefined) throw failure;
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`transform-hdfs: ${message.split('\n')[0]}\n`);
-    process.exit(1);
-  },
-);
+runMain('transform-hdfs', main);

@@ -1,0 +1,34 @@
+// What every task's CLI shares: its flag parsers and its exit contract (0 on success; otherwise one
+// line `<task>: <reason>` on stderr and exit 1, never a stack trace).
+import { InvalidArgumentError } from 'commander';
+
+/** commander parser for counts, loops, workers: an integer >= 1. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+/** First line of an error's message: the one-line reason a task prints before exiting. */
+export function oneLineReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0] ?? '';
+}
+
+/**
+ * Runs a CLI's main and exits with the task's contract. `explain` maps a low-level error to the one
+ * the user should read (e.g. a kafkajs connection error to "Kafka broker unreachable at ...").
+ */
+export function runMain(
+  name: string,
+  main: () => Promise<unknown>,
+  explain: (err: unknown) => unknown = (e) => e,
+): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${name}: ${oneLineReason(explain(err))}\n`);
+      process.exit(1);
+    },
+  );
+}
