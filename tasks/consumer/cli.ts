@@ -1,6 +1,7 @@
 // npm run consumer -- [--date D] [--follow] [--workers N] ...
 // Thin: parses flags, builds the config, wires Kafka/HDFS/SQLite/metrics and calls runConsumer.
 import { Command, InvalidArgumentError } from 'commander';
+import { positiveInt, runMain } from '../../lib/cli.ts';
 import { loadConfig, parseDate, type Config } from '../../lib/config.ts';
 import { createKafka, ensureTopic, toBrokerError } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -10,12 +11,6 @@ import { createConsumerMetrics } from './metrics.ts';
 import { runConsumer, type ConsumerSummary } from './run.ts';
 import { EventStore } from './store.ts';
 import { runWorkers, WORKER_ENV } from './workers.ts';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 interface Flags {
   date?: string;
@@ -194,12 +189,4 @@ async function reportAndPush(
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    const e = toBrokerError(err, brokers);
-    const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`consumer: ${message.split('\n')[0]}\n`);
-    process.exit(1);
-  },
-);
+runMain('consumer', main, (err) => toBrokerError(err, brokers));
