@@ -49,6 +49,48 @@ describe('readCsvRecords', () => {
     ]);
   });
 
+  it('keeps a CR that ends a quoted last field (only the CR of a CRLF terminator goes)', async () => {
+    for (const size of [1, 3, 64]) {
+      expect((await read('a,"x\r"\nb,c\n', size)).map((r) => r.fields)).toEqual([
+        ['a', 'x\r'],
+        ['b', 'c'],
+      ]);
+      expect((await read('a,"x\r"\r\n"y\r"\r\n', size)).map((r) => r.fields)).toEqual([
+        ['a', 'x\r'],
+        ['y\r'],
+      ]);
+      expect((await read('a,"x\r"', size)).map((r) => r.fields)).toEqual([['a', 'x\r']]);
+      // Same batch: unquoted last fields (one holding a stray quote) still lose their CRLF's CR.
+      expect((await read('a,"say ""hi""\r"\r\nb,c\r\nd,e"\r\n', size)).map((r) => r.fields)).toEqual([
+        ['a', 'say "hi"\r'],
+        ['b', 'c'],
+        ['d', 'e"'],
+      ]);
+    }
+  });
+
+  it('keeps CRLF inside quotes as data, counting it as one line', async () => {
+    expect(await read('"two\r\nlines",x\r\nnext,y\r\n')).toEqual([
+      { line: 1, fields: ['two\r\nlines', 'x'] },
+      { line: 3, fields: ['next', 'y'] },
+    ]);
+  });
+
+  it('drops the CR of a last line cut after its CR, quoted or not', async () => {
+    expect((await read('a,b\r\nc,d\r')).map((r) => r.fields)).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect((await read('a,"b"\r')).map((r) => r.fields)).toEqual([['a', 'b']]);
+  });
+
+  it('does not treat a lone CR as a line break: it stays in the field', async () => {
+    // Classic Mac (CR-only) files are not supported: such a file reads as one long record, which
+    // the header check or the field count then rejects with a clear reason.
+    expect((await read('a,b\rc,d\n')).map((r) => r.fields)).toEqual([['a', 'b\rc', 'd']]);
+    expect((await read('a\r,b\n')).map((r) => r.fields)).toEqual([['a\r', 'b']]);
+  });
+
   it('strips a UTF-8 BOM from the first cell, even when the BOM straddles chunks', async () => {
     for (const size of [1, 2, 3, 64]) {
       const records = await read('\ufeffNeighborhood,Id\nA,1\n', size);
@@ -183,6 +225,7 @@ describe('formatCsvLine', () => {
       ['Neighborhood', 'Id'],
       ['Spring Hill, "City" View', '76'],
       ['', 'x\r\ny'],
+      ['ends in CR', 'x\r'],
     ];
     const text = rows.map((r) => formatCsvLine(r)).join('');
     expect((await read(text, 5)).map((r) => r.fields)).toEqual(rows);

@@ -31,7 +31,19 @@ export class CsvError extends Error {
 
 const BOM = '\ufeff';
 const NEWLINE = 10;
+const QUOTE = 34;
+const COMMA = 44;
 const CR = '\r';
+const PARSER_CONFIG = { delimiter: ',', newline: '\n', quoteChar: '"' } as const;
+
+// Line endings. Records end at LF, so LF, CRLF and mixed files read alike:
+// - the CR of a CRLF ends up at the end of the last field: dropped from an unquoted field, while
+//   Papa already skips it after a closing quote; a quoted field's own trailing CR (`"x\r"`) is data
+//   and is kept;
+// - CR and CRLF inside quotes are data; a record's line count follows its LFs only;
+// - input ending in CR without LF is read as if the LF followed (a CRLF file cut after its CR);
+// - a lone CR elsewhere is data, not a line break: a classic Mac (CR-only) file reads as one long
+//   record, which the header check or the field count then rejects.
 
 function countNewlines(text: string, end: number): number {
   let n = 0;
@@ -51,17 +63,52 @@ function recordChars(fields: string[]): number {
   return n;
 }
 
+/** Whether the last field of a record's raw text (without terminator) is quoted (RFC 4180). */
+function lastFieldQuoted(raw: string): boolean {
+  let start = 0;
+  let inQuotes = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === QUOTE) {
+      if (raw.charCodeAt(start) === QUOTE) inQuotes = !inQuotes;
+    } else if (c === COMMA && !inQuotes) start = i + 1;
+  }
+  return raw.charCodeAt(start) === QUOTE;
+}
+
+/**
+ * For each row of a parse batch, whether its last field was quoted. Papa does not say, so the batch
+ * is parsed again with a per-row callback that gives where each row ends. Rare (only batches where a
+ * quoted field may end in CR), so its cost does not matter.
+ */
+function quotedLastFields(consumed: string, final: boolean): boolean[] {
+  const quoted: boolean[] = [];
+  let start = 0;
+  const parser = new Papa.Parser({
+    ...PARSER_CONFIG,
+    step: (row: Papa.ParseStepResult<string[]>) => {
+      const end = row.meta.cursor;
+      const rawEnd = consumed.charCodeAt(end - 1) === NEWLINE ? end - 1 : end;
+      quoted.push(lastFieldQuoted(consumed.slice(start, rawEnd)));
+      start = end;
+    },
+  });
+  parser.parse(consumed, 0, !final);
+  return quoted;
+}
+
 function papaErrorText(error: Papa.ParseError): string {
   return `malformed CSV (${error.code}): ${error.message}`;
 }
 
 /**
- * Turns one parse batch into records. `terminated` is false for the file's last batch when it does
- * not end with a newline (its last record has no line terminator).
+ * Turns one parse batch into records. `final` marks the file's last batch; `terminated` is false
+ * when that batch does not end with a newline (its last record has no line terminator).
  */
 function toRecords(
   result: Papa.ParseResult<string[]>,
   consumed: string,
+  final: boolean,
   terminated: boolean,
   firstLine: number,
   maxRecordChars: number,
@@ -76,15 +123,21 @@ function toRecords(
   const spansLines = countNewlines(consumed, consumed.length) !== terminators;
   const checkLength = consumed.length > maxRecordChars;
   const records: CsvRecord[] = [];
+  // Only a batch holding `\r"` can have a quoted field ending in CR; found lazily, as LF files
+  // never need it and CRLF files check each batch once.
+  let quotedLast: boolean[] | undefined;
   let line = firstLine;
   for (let i = 0; i < rows.length; i++) {
     const fields = rows[i] as string[];
     const recordLine = line;
     line += spansLines ? 1 + newlinesInFields(fields) : 1;
-    // newline is '\n' so mixed LF/CRLF files work; drop the CR an unquoted last field keeps.
+    // The CR of a CRLF stays at the end of an unquoted last field (see "Line endings").
     const last = fields.length - 1;
     const lastField = fields[last] as string;
-    if (lastField.endsWith(CR)) fields[last] = lastField.slice(0, -1);
+    if (lastField.endsWith(CR)) {
+      quotedLast ??= consumed.includes('\r"') ? quotedLastFields(consumed, final) : [];
+      if (quotedLast[i] !== true) fields[last] = lastField.slice(0, -1);
+    }
     if (fields.length === 1 && fields[0] === '') continue; // blank line
     const record: CsvRecord = { line: recordLine, fields };
     const error = errorsByRow.get(i);
@@ -106,7 +159,7 @@ export async function* readCsvBatches(
   options: ReadCsvOptions = {},
 ): AsyncGenerator<CsvRecord[]> {
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
-  const parser = new Papa.Parser({ delimiter: ',', newline: '\n', quoteChar: '"' });
+  const parser = new Papa.Parser(PARSER_CONFIG);
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let line = 1;
@@ -124,7 +177,7 @@ export async function* readCsvBatches(
     }
     if (result.data.length === 0) return [];
     const terminated = !final || text.charCodeAt(text.length - 1) === NEWLINE;
-    const { records, nextLine } = toRecords(result, consumed, terminated, line, maxRecordChars);
+    const { records, nextLine } = toRecords(result, consumed, final, terminated, line, maxRecordChars);
     line = nextLine;
     return records;
   };
@@ -141,6 +194,7 @@ export async function* readCsvBatches(
   }
   let rest = pending + decoder.end();
   if (atStart && rest.startsWith(BOM)) rest = rest.slice(1);
+  if (rest.endsWith(CR)) rest += '\n'; // a CRLF cut after its CR (see "Line endings")
   if (rest.length > 0) {
     const records = parse(rest, true);
     if (records.length > 0) yield records;
