@@ -1,8 +1,10 @@
 // npm run chaos [-- --short] [--only a,b] [--hard]: injects faults into real runs against the local
 // stack and checks that nothing is lost or duplicated:
 //   consumer-kill     SIGKILL of the consumer at random points (>= 5), restart, until done
-//   broker-produce    Kafka broker stopped mid-produce, restarted with `npm run stack -- up`
-//   broker-consume    Kafka broker stopped mid-consume, restarted the same way
+//   broker-produce    Kafka broker stopped while the producer has messages acknowledged and more to
+//                     send (topic end offsets), restarted with `npm run stack -- up`
+//   broker-consume    Kafka broker stopped while the consumer has committed part of the topic,
+//                     restarted the same way; a broker stop that met no work in flight is repeated
 //   namenode          NameNode stopped mid-transform: all_data_joined.csv must be the whole previous
 //                     or the whole new file, never a part
 // A failed task is re-run, as the DAG's retries would. Prints a table; exits 1 on any loss,
@@ -14,11 +16,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../lib/config.ts';
 import { HdfsClient } from '../lib/hdfs.ts';
-import { createKafka } from '../lib/kafka.ts';
+import { createKafka, ensureTopic } from '../lib/kafka.ts';
 import { SOURCES, SOURCE_NAMES } from '../lib/sources.ts';
-import { hdfsHash, readTopicEvents, storedEvents, type EventKey } from './chaos/observe.ts';
+import { acknowledged, hdfsHash, readTopicEvents, storedEvents, type EventKey } from './chaos/observe.ts';
 import { stackUp, stopService } from './chaos/stack-control.ts';
-import { EMPTY_TALLY, fileVerdict, isClean, randomDelays, tally, type Tally } from './chaos/verify.ts';
+import {
+  EMPTY_TALLY,
+  fileVerdict,
+  isClean,
+  landing,
+  randomDelays,
+  tally,
+  type Tally,
+} from './chaos/verify.ts';
 import { markdownTable } from './table.ts';
 
 const FAULTS = ['namenode', 'consumer-kill', 'broker-consume', 'broker-produce'] as const;
@@ -42,6 +52,8 @@ interface Row {
   runs: number;
   tally: Tally;
   ok: boolean;
+  /** Evidence that the fault met work in flight (the table's "fault landed" column). */
+  landed: string;
   detail: string;
 }
 
@@ -217,6 +229,7 @@ async function namenodeFault(small: string, big: string, runs: number): Promise<
     runs: injected,
     tally: EMPTY_TALLY,
     ok: ok && injected === runs,
+    landed: `${injected} stop(s) with the transform running`,
     detail: details.join('; '),
   };
 }
@@ -351,85 +364,229 @@ async function consumerKillFault(population: string, loops: number, kills: numbe
     runs: done,
     tally: t,
     ok: isClean(t) && deadLetters === 0 && done >= Math.min(5, kills),
+    landed: `${done} kills with the consumer running`,
     detail: `kills at ${points.join('; ')}; ${t.stored.toLocaleString('en-US')} events stored of ${t.expected.toLocaleString('en-US')} produced; dead letters ${deadLetters}`,
   };
 }
 
-/** Broker stopped while the consumer runs; the consumer is re-run until it succeeds. */
+const running = (run: Running): boolean => run.child.exitCode === null && run.child.signalCode === null;
+
+/**
+ * Stops the broker and brings it back at once, also when the stop failed (the stack is shared and
+ * other work waits on it). Resolves with the seconds from the stop signal to a ready broker.
+ */
+async function brokerOutage(): Promise<number> {
+  const started = Date.now();
+  try {
+    await stopService(ROOT, 'kafka', faultSignal());
+  } finally {
+    await stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
+  }
+  return (Date.now() - started) / 1000;
+}
+
+/** Polls `done()` until it reaches `target` or the task exits; resolves with the last value seen. */
+async function waitForProgress(run: Running, target: number, done: () => Promise<number> | number) {
+  let seen = await done();
+  while (running(run) && seen < target) {
+    await sleep(20);
+    seen = await done();
+  }
+  return seen;
+}
+
+/** Data lines of a CSV (its header excluded): the messages one producer loop plans to send. */
+function dataLines(file: string): number {
+  const text = fs.readFileSync(file, 'utf8');
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  return lines - (text.endsWith('\n') ? 1 : 0);
+}
+
+/** Sum of a topic's end offsets, through a short-lived admin client. */
+async function topicSize(topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await acknowledged(admin, topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const LANDED = { failed: 'exit ≠ 0, re-run', 'rode out': 'rode out the outage', missed: 'missed' } as const;
+// A stop that misses the work in flight (task done first, or not yet begun) is repeated.
+const BROKER_TRIES = 3;
+
+const CONSUME_FETCH_BYTES = 64 * 1024;
+
+/**
+ * Broker stopped while the consumer runs, once some but not all of the topic is committed in
+ * SQLite; the consumer is re-run until it succeeds.
+ */
 async function brokerConsumeFault(population: string, loops: number): Promise<Row> {
   const topic = `chaos.bconsume.${TAG}`;
-  const db = freshDb('broker-consume');
-  const group = `chaos-bconsume-${TAG}`;
   await produce(topic, population, loops);
-  const run = start('consumer (broker restart)', CONSUMER, consumerArgs(topic, db, group));
-  const [delay] = randomDelays(1, 1500, 3500, random);
-  await sleep(delay!);
-  const injected = run.child.exitCode === null;
-  await stopService(ROOT, 'kafka', faultSignal());
-  say(`broker stopped ${delay} ms into the consumer run`);
-  const upSeconds = await stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
-  const exit = await run.exited;
-  const retries =
-    exit.code === 0
-      ? 0
-      : await retryUntilSuccess('consumer after broker restart', CONSUMER, consumerArgs(topic, db, group));
-  const { tally: t, deadLetters } = await verifyConsumed(topic, db);
+  const total = await topicSize(topic);
+  const tries: string[] = [];
+  for (let i = 1; i <= BROKER_TRIES; i++) {
+    const db = freshDb(`broker-consume-${i}`);
+    const group = `chaos-bconsume-${TAG}-${i}`;
+    // The default 2 MiB fetches take a --short topic (about 1 MiB per partition) in one go, after
+    // which the consumer no longer needs the broker; small fetches keep it fetching all along.
+    const args = [
+      ...consumerArgs(topic, db, group),
+      '--max-bytes-per-partition',
+      String(CONSUME_FETCH_BYTES),
+    ];
+    const run = start(`consumer ${i} (broker restart)`, CONSUMER, args);
+    // Anywhere in the first 60%: the whole stream is committed in a few seconds.
+    const target = 1 + Math.floor(random() * Math.max(1, total * 0.6));
+    const atStop = await waitForProgress(run, target, () => committed(db, group));
+    const runningAtStop = running(run) && atStop < total;
+    let backSeconds = 0;
+    let runningWhenBack = false;
+    if (runningAtStop) {
+      backSeconds = await brokerOutage();
+      runningWhenBack = running(run);
+      say(`broker stopped at ${atStop}/${total} committed (consumer try ${i}), back in ${backSeconds} s`);
+    }
+    const exit = await run.exited;
+    const landed = landing({
+      runningAtStop,
+      doneAtStop: atStop,
+      total,
+      exitCode: exit.code,
+      runningWhenBack,
+    });
+    const retries =
+      exit.code === 0 ? 0 : await retryUntilSuccess(`consumer ${i} after broker restart`, CONSUMER, args);
+    const stop = runningAtStop
+      ? `stopped at ${atStop.toLocaleString('en-US')}/${total.toLocaleString('en-US')} committed, broker back in ${backSeconds.toFixed(0)} s`
+      : `consumer done at ${atStop.toLocaleString('en-US')} committed before the stop`;
+    tries.push(
+      `try ${i}: ${stop}; consumer exit ${exit.code ?? exit.signal} (${landed}), ${retries} re-runs`,
+    );
+    if (landed === 'missed') continue;
+    const { tally: t, deadLetters } = await verifyConsumed(topic, db);
+    return {
+      fault: 'broker restart mid-consume',
+      runs: 1,
+      tally: t,
+      ok: isClean(t) && deadLetters === 0,
+      landed: `${atStop.toLocaleString('en-US')}/${total.toLocaleString('en-US')} committed; ${LANDED[landed]}`,
+      detail: `${tries.join('; ')}; ${t.stored.toLocaleString('en-US')}/${t.expected.toLocaleString('en-US')} events; dead letters ${deadLetters}`,
+    };
+  }
   return {
     fault: 'broker restart mid-consume',
-    runs: injected ? 1 : 0,
-    tally: t,
-    ok: injected && isClean(t) && deadLetters === 0,
-    detail: `broker stopped at ${delay} ms, back in ${upSeconds.toFixed(0)} s; consumer exit ${exit.code ?? exit.signal}, ${retries} re-runs; ${t.stored.toLocaleString('en-US')}/${t.expected.toLocaleString('en-US')} events; dead letters ${deadLetters}`,
+    runs: 0,
+    tally: EMPTY_TALLY,
+    ok: false,
+    landed: LANDED.missed,
+    detail: tries.join('; '),
   };
 }
 
+// The producer's default --batch-size, passed explicitly: acknowledgements advance by whole batches.
+const PRODUCER_BATCH = 20_000;
+
 /**
- * Broker stopped while the producer runs. The producer is re-run if it failed (a DAG retry), then
- * the topic is consumed. Checked end to end by (loop, Id): every row of every loop stored once.
+ * Broker stopped while the producer sends: once the topic's end offsets show that some but not all
+ * of the planned messages are acknowledged, with at least two batches still to send. A failed
+ * producer is re-run (a DAG retry), then the topic is consumed. Checked end to end by (loop, Id):
+ * every row of every loop stored exactly once.
  */
 async function brokerProduceFault(population: string, loops: number): Promise<Row> {
-  const topic = `chaos.bproduce.${TAG}`;
-  const db = freshDb('broker-produce');
-  const produceArgs = ['--file', population, '--loops', String(loops), '--topic', topic, '--date', DATE];
-  const run = start('producer (broker restart)', PRODUCER, produceArgs);
-  const [delay] = randomDelays(1, 1500, 3500, random);
-  await sleep(delay!);
-  const injected = run.child.exitCode === null;
-  await stopService(ROOT, 'kafka', faultSignal());
-  say(`broker stopped ${delay} ms into the producer run`);
-  const upSeconds = await stackUp(ROOT, path.join(LOGS, 'stack-up.log'));
-  const exit = await run.exited;
-  const retries =
-    exit.code === 0 ? 0 : await retryUntilSuccess('producer after broker restart', PRODUCER, produceArgs);
-  if (
-    (await runToEnd(
-      'consumer (after produce fault)',
-      CONSUMER,
-      consumerArgs(topic, db, `chaos-bproduce-${TAG}`),
-    )) !== 0
-  ) {
-    throw new Error('consumer failed after the produce fault');
+  const planned = dataLines(population) * loops;
+  const tries: string[] = [];
+  for (let i = 1; i <= BROKER_TRIES; i++) {
+    const topic = `chaos.bproduce.${TAG}.${i}`;
+    const args = [
+      ...['--file', population, '--loops', String(loops), '--topic', topic, '--date', DATE],
+      ...['--batch-size', String(PRODUCER_BATCH)],
+    ];
+    const target = 1 + Math.floor(random() * Math.max(1, planned - 2 * PRODUCER_BATCH));
+    const admin = kafka.admin();
+    await admin.connect();
+    let run: Running;
+    let atStop: number;
+    try {
+      // Created here (as the producer would) so that its end offsets can be polled from the start.
+      await ensureTopic(admin, topic, config.kafka.partitions);
+      run = start(`producer ${i} (broker restart)`, PRODUCER, args);
+      atStop = await waitForProgress(run, target, () => acknowledged(admin, topic));
+    } finally {
+      await admin.disconnect();
+    }
+    const runningAtStop = running(run) && atStop < planned;
+    let backSeconds = 0;
+    let runningWhenBack = false;
+    if (runningAtStop) {
+      backSeconds = await brokerOutage();
+      runningWhenBack = running(run);
+      say(
+        `broker stopped at ${atStop}/${planned} acknowledged (producer try ${i}), back in ${backSeconds} s`,
+      );
+    }
+    const exit = await Promise.race([run.exited, sleep(180_000).then(() => ({ code: -1, signal: null }))]);
+    if (exit.code === -1) process.kill(-run.child.pid!, 'SIGKILL');
+    const afterFault = await topicSize(topic);
+    const landed = landing({
+      runningAtStop,
+      doneAtStop: atStop,
+      total: planned,
+      exitCode: exit.code,
+      runningWhenBack,
+    });
+    const retries =
+      exit.code === 0 ? 0 : await retryUntilSuccess(`producer ${i} after broker restart`, PRODUCER, args);
+    const stop = runningAtStop
+      ? `stopped at ${atStop.toLocaleString('en-US')}/${planned.toLocaleString('en-US')} acknowledged, broker back in ${backSeconds.toFixed(0)} s`
+      : `producer done at ${atStop.toLocaleString('en-US')} acknowledged before the stop`;
+    tries.push(
+      `try ${i}: ${stop}; producer exit ${exit.code ?? exit.signal} (${landed}), topic held ${afterFault.toLocaleString('en-US')} after it, ${retries} re-runs`,
+    );
+    if (landed === 'missed') continue;
+    const db = freshDb('broker-produce');
+    if (
+      (await runToEnd(
+        'consumer (after produce fault)',
+        CONSUMER,
+        consumerArgs(topic, db, `chaos-bproduce-${TAG}`),
+      )) !== 0
+    )
+      throw new Error('consumer failed after the produce fault');
+    const topicEvents = await readTopicEvents(kafka, topic, `chaos-reader-${TAG}-${topic}`);
+    const { events, deadLetters } = storedEvents(db, DATE);
+    const ids = [...new Set(topicEvents.map((e) => e.id))];
+    const expectedRows = Array.from({ length: loops }, (_, l) => ids.map((id) => `${l + 1}:${id}`)).flat();
+    const rows = tally(
+      expectedRows,
+      events.map((e) => `${e.loop}:${e.id}`),
+    );
+    const consumed = eventTallies(topicEvents, events);
+    const t = {
+      ...rows,
+      lost: rows.lost + consumed.lost,
+      duplicated: Math.max(rows.duplicated, consumed.duplicated),
+    };
+    return {
+      fault: 'broker restart mid-produce',
+      runs: 1,
+      tally: t,
+      ok: isClean(t) && deadLetters === 0,
+      landed: `${atStop.toLocaleString('en-US')}/${planned.toLocaleString('en-US')} acknowledged; ${LANDED[landed]}`,
+      detail: `${tries.join('; ')}; topic holds ${topicEvents.length.toLocaleString('en-US')} messages for ${expectedRows.length.toLocaleString('en-US')} (loop, Id) rows, stored ${rows.stored.toLocaleString('en-US')} (lost ${rows.lost}, dup ${rows.duplicated}); consumer exact vs topic: lost ${consumed.lost}, dup ${consumed.duplicated}`,
+    };
   }
-  const topicEvents = await readTopicEvents(kafka, topic, `chaos-reader-${TAG}-${topic}`);
-  const { events, deadLetters } = storedEvents(db, DATE);
-  const ids = [...new Set(topicEvents.map((e) => e.id))];
-  const expectedRows = Array.from({ length: loops }, (_, l) => ids.map((id) => `${l + 1}:${id}`)).flat();
-  const rows = tally(
-    expectedRows,
-    events.map((e) => `${e.loop}:${e.id}`),
-  );
-  const consumed = eventTallies(topicEvents, events);
-  const t = {
-    ...rows,
-    lost: rows.lost + consumed.lost,
-    duplicated: Math.max(rows.duplicated, consumed.duplicated),
-  };
   return {
     fault: 'broker restart mid-produce',
-    runs: injected ? 1 : 0,
-    tally: t,
-    ok: injected && isClean(t) && deadLetters === 0,
-    detail: `broker stopped at ${delay} ms, back in ${upSeconds.toFixed(0)} s; producer exit ${exit.code ?? exit.signal}, ${retries} re-runs; topic holds ${topicEvents.length.toLocaleString('en-US')} messages for ${expectedRows.length.toLocaleString('en-US')} (loop, Id) rows; consumer exact vs topic: lost ${consumed.lost}, dup ${consumed.duplicated}`,
+    runs: 0,
+    tally: EMPTY_TALLY,
+    ok: false,
+    landed: LANDED.missed,
+    detail: tries.join('; '),
   };
 }
 
@@ -459,6 +616,7 @@ async function main(): Promise<number> {
         runs: 0,
         tally: EMPTY_TALLY,
         ok: false,
+        landed: 'unknown',
         detail: `did not complete: ${message.split('\n')[0]}`,
       });
       // Leave the shared stack as we found it.
@@ -488,6 +646,7 @@ async function main(): Promise<number> {
       { header: 'runs', align: 'right' },
       { header: 'lost', align: 'right' },
       { header: 'duplicated', align: 'right' },
+      { header: 'fault landed' },
       { header: 'result' },
     ],
     rows.map((r) => [
@@ -495,6 +654,7 @@ async function main(): Promise<number> {
       String(r.runs),
       String(r.tally.lost),
       String(r.tally.duplicated + r.tally.unexpected),
+      r.landed,
       r.ok ? 'PASS' : 'FAIL',
     ]),
   );

@@ -2,7 +2,7 @@
 // SQLite holds, and the hash of an HDFS file.
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { HdfsClient } from '../../lib/hdfs.ts';
 
 export interface EventKey {
@@ -62,6 +62,11 @@ export async function readTopicEvents(
   });
   await consumer.disconnect();
   return events;
+}
+
+/** Messages of a topic the broker has acknowledged so far (sum of its end offsets; acks=all). */
+export async function acknowledged(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((sum, o) => sum + Number(o.high), 0);
 }
 
 /** The events of a date stored in base_de_donnees.db, plus its dead letters count. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addTallies, fileVerdict, isClean, randomDelays, tally } from './verify.ts';
+import { addTallies, fileVerdict, isClean, landing, randomDelays, tally } from './verify.ts';
 
 describe('tally', () => {
   it('is clean when every produced key is stored exactly once', () => {
@@ -34,5 +34,27 @@ describe('randomDelays', () => {
     const seq = [0, 0.5, 0.999];
     let i = 0;
     expect(randomDelays(3, 100, 200, () => seq[i++]!)).toEqual([100, 150, 200]);
+  });
+});
+
+describe('landing', () => {
+  const midRun = { runningAtStop: true, doneAtStop: 40_000, total: 100_000 };
+
+  it('counts a task that failed after a stop in the middle of its work', () => {
+    expect(landing({ ...midRun, exitCode: 1, runningWhenBack: false })).toBe('failed');
+  });
+
+  it('counts a task that outlived the outage with work left as having ridden it out', () => {
+    expect(landing({ ...midRun, exitCode: 0, runningWhenBack: true })).toBe('rode out');
+  });
+
+  it('misses a stop before the first message or after the last one', () => {
+    expect(landing({ ...midRun, doneAtStop: 0, exitCode: 1, runningWhenBack: false })).toBe('missed');
+    expect(landing({ ...midRun, doneAtStop: 100_000, exitCode: 0, runningWhenBack: true })).toBe('missed');
+  });
+
+  it('misses a task that had already exited, or finished before the service was back', () => {
+    expect(landing({ ...midRun, runningAtStop: false, exitCode: 0, runningWhenBack: false })).toBe('missed');
+    expect(landing({ ...midRun, exitCode: 0, runningWhenBack: false })).toBe('missed');
   });
 });

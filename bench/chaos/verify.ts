@@ -68,3 +68,26 @@ export function randomDelays(
 ): number[] {
   return Array.from({ length: count }, () => Math.round(minMs + random() * (maxMs - minMs)));
 }
+
+/** How a service stop met the task it was meant to interrupt. */
+export type Landing = 'failed' | 'rode out' | 'missed';
+
+/**
+ * A stop proves something only if it met work in flight: the task was running with some but not all
+ * of its messages done (acknowledged by the broker, or committed in SQLite). It then counts as
+ * interrupted if the task failed (a re-run follows), or if it was still running when the service came
+ * back: it had work left across the whole outage, so it waited for (retried against) the broker.
+ * Anything else is a miss, to be repeated.
+ */
+export function landing(o: {
+  runningAtStop: boolean;
+  doneAtStop: number;
+  total: number;
+  exitCode: number | null;
+  runningWhenBack: boolean;
+}): Landing {
+  const midRun = o.runningAtStop && o.doneAtStop > 0 && o.doneAtStop < o.total;
+  if (!midRun) return 'missed';
+  if (o.exitCode !== 0) return 'failed';
+  return o.runningWhenBack ? 'rode out' : 'missed';
+}
