@@ -403,14 +403,22 @@ function dataLines(file: string): number {
   return lines - (text.endsWith('\n') ? 1 : 0);
 }
 
-/** Sum of a topic's end offsets, through a short-lived admin client. */
-async function topicSize(topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await acknowledged(admin, topic);
-  } finally {
-    await admin.disconnect();
+/**
+ * Sum of a topic's end offsets, through a short-lived admin client. Retried for a while: right after
+ * a broker restart a partition can still be without a leader (kafkajs' admin does not wait for one).
+ */
+async function topicSize(topic: string, attempts = 30): Promise<number> {
+  for (let i = 1; ; i++) {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      return await acknowledged(admin, topic);
+    } catch (err) {
+      if (i >= attempts) throw err;
+    } finally {
+      await admin.disconnect();
+    }
+    await sleep(1000);
   }
 }
 
