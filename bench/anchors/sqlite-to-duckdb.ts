@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatCsvLine } from '../../lib/csv.ts';
+import { EVENT_VIEW_COLUMNS } from '../../tasks/consumer/store.ts';
 import { quoteLiteral } from './transform-sql.ts';
 
 const opts = new Command('sqlite-to-duckdb')
@@ -18,16 +19,8 @@ const opts = new Command('sqlite-to-duckdb')
   .parse()
   .opts<{ sqlite: string; duckdb: string; date: string; work: string }>();
 
-const EVENT_COLUMNS = [
-  'event_id',
-  'date',
-  'loop',
-  'id',
-  'neighborhood',
-  'population_estimate_total',
-  'kafka_partition',
-  'kafka_offset',
-];
+// The cubes do not read the margin of error: the anchor copies only what it uses.
+const EVENT_COLUMNS = EVENT_VIEW_COLUMNS.filter((c) => c !== 'population_margin_of_error_total');
 
 /** Streams a SELECT to a CSV file with a header; returns the row count. */
 function exportCsv(db: Database.Database, sql: string, file: string): number {
