@@ -22,6 +22,11 @@ export interface BenchParams {
   keepTopics: boolean;
   /** Stages to profile: one extra run with node --cpu-prof after the measured runs. */
   profile: string[];
+  /**
+   * Run the anchors too. Off when a stage only prepares the input of a later one (`--only cube`
+   * still needs a topic and a consumer db, not their measurements).
+   */
+  anchors: boolean;
 }
 
 export interface BenchContext {

@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createContext, deleteTopics, type BenchParams } from './context.ts';
+import { createContext, deleteTopics, type BenchContext, type BenchParams } from './context.ts';
 import { machineInfo } from './machine.ts';
 import { renderMarkdown, renderTable, toJson, type BenchReport, type StageResult } from './report.ts';
 import {
@@ -90,6 +90,7 @@ async function main(): Promise<number> {
     apiConnections: o.apiConnections,
     keepTopics: o.keepTopics === true,
     profile: o.profile ?? [],
+    anchors: true,
   };
   const ctx = createContext(params);
   const wanted = new Set<Stage>(o.only ?? STAGES);
@@ -115,21 +116,26 @@ async function main(): Promise<number> {
     const needConsumer = wanted.has('consumer') || wanted.has('compute-cube') || wanted.has('api');
     const needProducer = wanted.has('producer') || needConsumer;
     const needTransform = wanted.has('transform') || needConsumer;
+    // A stage wanted only as input of a later one runs once, without its anchor.
+    const as = (stage: Stage): BenchContext =>
+      wanted.has(stage) ? ctx : { ...ctx, params: { ...ctx.params, runs: 1, anchors: false, profile: [] } };
     if (needTransform) {
-      const r = await attempt('transform', () => benchTransform(ctx));
+      const r = await attempt('transform', () => benchTransform(as('transform')));
       if (r && wanted.has('transform')) results.push(r);
     }
-    const produced = needProducer ? await attempt('producer', () => benchProducer(ctx)) : undefined;
+    const produced = needProducer
+      ? await attempt('producer', () => benchProducer(as('producer')))
+      : undefined;
     if (produced && wanted.has('producer')) results.push(produced.result);
     const consumed =
       produced && needConsumer
-        ? await attempt('consumer', () => benchConsumer(ctx, produced.topic))
+        ? await attempt('consumer', () => benchConsumer(as('consumer'), produced.topic))
         : undefined;
     if (consumed && wanted.has('consumer')) results.push(consumed.result);
     const needCube = wanted.has('compute-cube') || wanted.has('api');
     const cubes =
       consumed && needCube
-        ? await attempt('compute-cube', () => benchComputeCube(ctx, consumed.db))
+        ? await attempt('compute-cube', () => benchComputeCube(as('compute-cube'), consumed.db))
         : undefined;
     if (cubes && wanted.has('compute-cube')) results.push(cubes.result);
     if (cubes && wanted.has('api')) {

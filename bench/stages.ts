@@ -69,6 +69,7 @@ export async function benchTransform(ctx: BenchContext): Promise<StageResult> {
     );
     ours.push(sample(t));
     if (i === 1) notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
+    if (!ctx.params.anchors) continue;
     const a = await timed(
       ctx,
       task(ctx, `duckdb-transform run ${i}`, 'bench/anchors/duckdb-transform.ts', [
@@ -157,10 +158,9 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
     );
     ours.push(sample(t));
     selfReported.push(Number(lastJsonLine(t.stdoutFile)?.messagesPerSecond ?? 0));
-    if (i === 1) {
-      firstTopic = topic;
-      await writePayloadFile(ctx, topic, payloadFile, Math.min(100_000, produced));
-    }
+    if (i === 1) firstTopic = topic;
+    if (!ctx.params.anchors) continue;
+    if (i === 1) await writePayloadFile(ctx, topic, payloadFile, Math.min(100_000, produced));
     const perfTopic = `bench.perf.${ctx.tag}.${i}`;
     await createTopic(ctx, perfTopic);
     const a = await timed(
@@ -192,13 +192,15 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
       ]),
     )),
   );
-  const avgBytes = Math.round(
-    fs.statSync(payloadFile).size / fs.readFileSync(payloadFile, 'utf8').split('\n').filter(Boolean).length,
-  );
-  notes.push(
-    `${loops} loops x ${rows.toLocaleString('en-US')} rows; acks=all, idempotent, gzip on both sides; perf-test payloads = ${Math.min(100_000, produced).toLocaleString('en-US')} of our own messages (avg ${avgBytes} B), Java client defaults otherwise (batch.size 16 KB, linger 5 ms), no key (ours keyed by Id).`,
-    `self-reported rates (median, excluding process start-up): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s, perf-test ${Math.round(median(perfReported)).toLocaleString('en-US')} msg/s.`,
-  );
+  if (ctx.params.anchors) {
+    const avgBytes = Math.round(
+      fs.statSync(payloadFile).size / fs.readFileSync(payloadFile, 'utf8').split('\n').filter(Boolean).length,
+    );
+    notes.push(
+      `${loops} loops x ${rows.toLocaleString('en-US')} rows; acks=all, idempotent, gzip on both sides; perf-test payloads = ${Math.min(100_000, produced).toLocaleString('en-US')} of our own messages (avg ${avgBytes} B), Java client defaults otherwise (batch.size 16 KB, linger 5 ms), no key (ours keyed by Id).`,
+      `self-reported rates (median, excluding process start-up): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s, perf-test ${Math.round(median(perfReported)).toLocaleString('en-US')} msg/s.`,
+    );
+  }
   return {
     topic: firstTopic,
     result: {
@@ -249,6 +251,7 @@ export async function benchConsumer(
     if (stored !== messages)
       throw new Error(`consumer run ${i} stored ${stored} events, expected ${messages}`);
     if (i === 1) firstDb = db;
+    if (!ctx.params.anchors) continue;
     const a = await timed(
       ctx,
       consumerPerfCommand(`consumer-perf-test run ${i}`, {
@@ -305,24 +308,29 @@ export async function benchComputeCube(
     .pluck()
     .get(ctx.date) as number;
   const duck = path.join(ctx.dbDir, 'anchor.duckdb');
-  const prep = await timed(
-    ctx,
-    task(ctx, 'duckdb-cube prep (untimed)', 'bench/anchors/sqlite-to-duckdb.ts', [
-      '--sqlite',
-      consumerDb,
-      '--duckdb',
-      duck,
-      '--date',
-      ctx.date,
-      '--work',
-      path.join(ctx.workDir, 'duckdb-cube'),
-    ]),
-  );
+  // The DuckDB copy only serves the anchor runs.
+  const prep = !ctx.params.anchors
+    ? undefined
+    : await timed(
+        ctx,
+        task(ctx, 'duckdb-cube prep (untimed)', 'bench/anchors/sqlite-to-duckdb.ts', [
+          '--sqlite',
+          consumerDb,
+          '--duckdb',
+          duck,
+          '--date',
+          ctx.date,
+          '--work',
+          path.join(ctx.workDir, 'duckdb-cube'),
+        ]),
+      );
   const ours: Sample[] = [];
   const anchor: Sample[] = [];
-  const notes: string[] = [
-    `DuckDB input prepared (untimed) in ${prep.seconds.toFixed(1)} s: ${JSON.stringify(lastJsonLine(prep.stdoutFile))}`,
-  ];
+  const notes: string[] = prep
+    ? [
+        `DuckDB input prepared (untimed) in ${prep.seconds.toFixed(1)} s: ${JSON.stringify(lastJsonLine(prep.stdoutFile))}`,
+      ]
+    : [];
   let cubeDb = '';
   for (const i of range(ctx.params.runs)) {
     const out = path.join(ctx.dbDir, `cube-${i}.db`);
@@ -339,6 +347,7 @@ export async function benchComputeCube(
       cubeDb = out;
       notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
     }
+    if (!ctx.params.anchors) continue;
     const a = await timed(
       ctx,
       task(ctx, `duckdb-cube run ${i}`, 'bench/anchors/duckdb-cube.ts', ['--db', duck, '--date', ctx.date]),
