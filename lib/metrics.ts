@@ -2,6 +2,7 @@
 // and a push to the Pushgateway (grouped by job and date) for batch tasks at the end of a run.
 import http from 'node:http';
 import { Counter, Gauge, Histogram, Pushgateway, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from './log.ts';
 
 export { Counter, Gauge, Histogram, Registry };
 
@@ -46,4 +47,48 @@ export async function pushMetrics(
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
+}
+
+/** The gauges every batch task records about its last run. */
+export interface BatchRunMetrics {
+  registry: Registry;
+  success: Gauge;
+  lastSuccess: Gauge;
+}
+
+/** Where a batch run's metrics go: the Pushgateway of `config`, grouped by job and run date. */
+export interface BatchPush {
+  job: string;
+  config: { date: string; metrics: { pushgatewayUrl: string } };
+  /** Told about a failed push (the run's outcome stands). */
+  log: Pick<Logger, 'warn'>;
+}
+
+/**
+ * Runs one batch task, records its outcome (success 1 and the end time, or success 0) and pushes
+ * the registry to the Pushgateway in both cases, then returns the result or rethrows the failure.
+ */
+export async function recordBatchRun<T>(
+  metrics: BatchRunMetrics,
+  push: BatchPush,
+  run: () => T | Promise<T>,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await run();
+    metrics.success.set(1);
+    metrics.lastSuccess.set(Date.now() / 1000);
+  } catch (err) {
+    metrics.success.set(0);
+    await pushAndReport(metrics.registry, push);
+    throw err;
+  }
+  await pushAndReport(metrics.registry, push);
+  return result;
+}
+
+async function pushAndReport(registry: Registry, push: BatchPush): Promise<void> {
+  const { job, config, log } = push;
+  const pushError = await pushMetrics(registry, config.metrics.pushgatewayUrl, job, config.date);
+  if (pushError) log.warn({ err: pushError.message }, 'metrics push failed');
 }

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { runMain } from '../../lib/cli.ts';
 import { loadConfig, parseDate } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
-import { pushMetrics } from '../../lib/metrics.ts';
+import { recordBatchRun } from '../../lib/metrics.ts';
 import { createCubeMetrics } from './metrics.ts';
 import { runComputeCube } from './run.ts';
 
@@ -38,28 +38,14 @@ async function main(): Promise<void> {
   });
   const log = createLogger('compute-cube', config.logLevel);
   const metrics = createCubeMetrics();
-  let failure: unknown;
-  try {
-    const summary = runComputeCube(
+  const summary = await recordBatchRun(metrics, { job: 'compute_cube', config, log }, () =>
+    runComputeCube(
       { date: config.date, dbPath: config.sqlite.dbPath, cubeDbPath: config.sqlite.cubeDbPath },
       { log, metrics },
-    );
-    metrics.success.set(1);
-    metrics.lastSuccess.set(Date.now() / 1000);
-    log.info(summary, 'compute-cube done');
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-  } catch (err) {
-    failure = err;
-    metrics.success.set(0);
-  }
-  const pushError = await pushMetrics(
-    metrics.registry,
-    config.metrics.pushgatewayUrl,
-    'compute_cube',
-    config.date,
+    ),
   );
-  if (pushError) log.warn({ err: pushError.message }, 'metrics push failed');
-  if (failure !== undefined) throw failure;
+  log.info(summary, 'compute-cube done');
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 
 runMain('compute-cube', main);

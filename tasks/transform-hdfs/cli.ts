@@ -5,7 +5,7 @@ import { runMain } from '../../lib/cli.ts';
 import { loadConfig, parseDate } from '../../lib/config.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
 import { createLogger } from '../../lib/log.ts';
-import { pushMetrics } from '../../lib/metrics.ts';
+import { recordBatchRun } from '../../lib/metrics.ts';
 import { createTransformMetrics } from './metrics.ts';
 import { runTransform } from './run.ts';
 
@@ -49,35 +49,23 @@ async function main(): Promise<void> {
   const log = createLogger('transform-hdfs', config.logLevel);
   const metrics = createTransformMetrics();
   const started = Date.now();
-  let failure: unknown;
-  try {
-    const summary = await runTransform(
-      {
-        date: config.date,
-        rawDir: config.hdfs.rawDir,
-        outDir: config.hdfs.processedDir,
-        progressIntervalMs: 5000,
-      },
-      { hdfs: HdfsClient.fromConfig(config.hdfs), log, metrics },
-    );
-    metrics.success.set(1);
-    metrics.lastSuccess.set(Date.now() / 1000);
-    log.info(summary, 'transform done');
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-  } catch (err) {
-    failure = err;
-    metrics.success.set(0);
-  } finally {
-    metrics.duration.set((Date.now() - started) / 1000);
-    const pushError = await pushMetrics(
-      metrics.registry,
-      config.metrics.pushgatewayUrl,
-      'transform_hdfs',
-      config.date,
-    );
-    if (pushError) log.warn({ err: pushError.message }, 'metrics push failed');
-  }
-  if (failure !== undefined) throw failure;
+  const summary = await recordBatchRun(metrics, { job: 'transform_hdfs', config, log }, async () => {
+    try {
+      return await runTransform(
+        {
+          date: config.date,
+          rawDir: config.hdfs.rawDir,
+          outDir: config.hdfs.processedDir,
+          progressIntervalMs: 5000,
+        },
+        { hdfs: HdfsClient.fromConfig(config.hdfs), log, metrics },
+      );
+    } finally {
+      metrics.duration.set((Date.now() - started) / 1000);
+    }
+  });
+  log.info(summary, 'transform done');
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 
 runMain('transform-hdfs', main);
