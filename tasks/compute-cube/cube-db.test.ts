@@ -94,4 +94,29 @@ describe('writeCubeDb', () => {
     reader.close();
     expect(Object.keys(populationByDate(file))).toEqual(['2026-01-01', '2026-01-02']);
   });
+
+  it('writes every row when a cube spans several multi-row INSERT chunks and a partial one', () => {
+    const file = tmpDb();
+    const cubes = buildCubes('2026-01-01', facts(300, 1));
+    const written = writeCubeDb(file, cubes, run('2026-01-01'));
+    const db = new Database(file, { readonly: true });
+    const stored = db.prepare(`SELECT * FROM ${CUBES.health_insurance.table} ORDER BY rowid`).all() as Record<
+      string,
+      unknown
+    >[];
+    db.close();
+    expect(written.rowsOut).toBe(300 * 6 + 6 * 6);
+    expect(stored).toEqual(cubes.health_insurance.map((row) => ({ ...row })));
+  });
+
+  it('fails with the holder, leaving the current file, while another live run writes', () => {
+    const file = tmpDb();
+    writeCubeDb(file, buildCubes('2026-01-01', facts(5, 1)), run('2026-01-01'));
+    const before = fs.readFileSync(file);
+    fs.writeFileSync(`${file}.lock`, `${process.ppid}\n`);
+    expect(() => writeCubeDb(file, buildCubes('2026-01-02', facts(5, 2)), run('2026-01-02'), 0)).toThrow(
+      `another compute-cube run (pid ${process.ppid}) is writing`,
+    );
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
 });

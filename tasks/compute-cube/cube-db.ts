@@ -15,6 +15,7 @@ import {
   type CubeName,
 } from '../../lib/cubes.ts';
 import type { CubeRows, CubeSink } from './cube-math.ts';
+import { isAlive, withWriteLock } from './write-lock.ts';
 
 export interface CubeRun {
   runId: string;
@@ -62,27 +63,25 @@ function removeStaleTemps(cubeDbPath: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Replaces the rows of `run.date` in cube_analytics.db with `rows`, keeping every other date.
- * One writer at a time (the DAG runs one active run): two concurrent runs would each copy the old
- * file and the last rename would win.
+ * One writer at a time: a concurrent run waits for the lock file beside the db (write-lock.ts).
  */
 export function writeCubeDb(
   cubeDbPath: string,
   rows: CubeRows | ((sink: CubeSink) => void),
   run: CubeRun,
+  lockWaitMs?: number,
 ): WriteResult {
   fs.mkdirSync(path.dirname(cubeDbPath), { recursive: true });
+  return withWriteLock(`${cubeDbPath}.lock`, () => buildAndSwap(cubeDbPath, rows, run), lockWaitMs);
+}
+
+function buildAndSwap(
+  cubeDbPath: string,
+  rows: CubeRows | ((sink: CubeSink) => void),
+  run: CubeRun,
+): WriteResult {
   removeStaleTemps(cubeDbPath);
   const tmp = `${cubeDbPath}.tmp-${process.pid}-${Date.now()}`;
   const db = new Database(tmp);
@@ -96,6 +95,8 @@ export function writeCubeDb(
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -131072');
+    // CREATE INDEX sorts 1.5M keys: a helper thread sorts part of them (SQLite's default is none).
+    db.pragma('threads = 2');
     for (const name of CUBE_NAMES) db.exec(createTableSql(CUBES[name]));
     db.exec(CUBE_RUNS_DDL);
 
@@ -105,11 +106,12 @@ export function writeCubeDb(
       if (hasOld) rowsKept = copyOtherDates(db, run.date);
       const insert = rowInserters(db);
       const sink: CubeSink = (cube, row) => {
-        insert[cube](row);
+        insert[cube].add(row);
         rowsOut++;
       };
       if (typeof rows === 'function') rows(sink);
       else for (const name of CUBE_NAMES) for (const row of rows[name]) sink(name, row);
+      for (const name of CUBE_NAMES) insert[name].flush();
       db.prepare(
         `INSERT INTO ${CUBE_RUNS_TABLE} (run_id, date, built_at, rows_in, neighborhoods, unknown_income, rows_out, duration_ms, source)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -188,18 +190,43 @@ function copyOtherDates(db: Database.Database, date: string): number {
   return copied;
 }
 
-/** One prepared INSERT per cube, columns in catalogue order. */
-function rowInserters(db: Database.Database): Record<CubeName, (row: Record<string, unknown>) => void> {
-  const make = (name: CubeName) => {
+/**
+ * Rows per multi-row INSERT: one VM run and one native call per chunk instead of per row (about a
+ * third less time per row than single-row statements); 128 x 14 parameters stay far under SQLite's
+ * 32766 limit.
+ */
+const CHUNK = 128;
+
+interface RowInserter {
+  add(row: Record<string, unknown>): void;
+  /** Writes the rows still buffered (fewer than CHUNK). */
+  flush(): void;
+}
+
+/** Buffered multi-row INSERTs per cube, columns in catalogue order. */
+function rowInserters(db: Database.Database): Record<CubeName, RowInserter> {
+  const make = (name: CubeName): RowInserter => {
     const cube = CUBES[name];
     const cols = columnsOf(cube).map((c) => c.name);
-    const insert = db.prepare(
-      `INSERT INTO ${quote(cube.table)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
-    );
-    const values = new Array<unknown>(cols.length);
-    return (row: Record<string, unknown>) => {
-      for (let i = 0; i < cols.length; i++) values[i] = row[cols[i]!] ?? null;
-      insert.run(values);
+    const tuple = `(${cols.map(() => '?').join(', ')})`;
+    const insertSql = (rows: number) =>
+      `INSERT INTO ${quote(cube.table)} (${cols.map(quote).join(', ')}) VALUES ${new Array(rows).fill(tuple).join(', ')}`;
+    const insertChunk = db.prepare(insertSql(CHUNK));
+    const values = new Array<unknown>(CHUNK * cols.length);
+    let at = 0;
+    return {
+      add(row) {
+        for (let i = 0; i < cols.length; i++) values[at++] = row[cols[i]!] ?? null;
+        if (at === values.length) {
+          insertChunk.run(values);
+          at = 0;
+        }
+      },
+      flush() {
+        if (at === 0) return;
+        db.prepare(insertSql(at / cols.length)).run(values.slice(0, at));
+        at = 0;
+      },
     };
   };
   return {
