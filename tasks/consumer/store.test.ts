@@ -168,6 +168,13 @@ describe('latest_events', () => {
       { date: '2026-11-28', event_id: 'd2' },
     ]);
   });
+
+  it('reads one date of donnees_formatees_latest through the primary key, not a scan of every date', () => {
+    const plan = store.db
+      .prepare('EXPLAIN QUERY PLAN SELECT id FROM donnees_formatees_latest WHERE date = ?')
+      .all('2026-11-28') as { detail: string }[];
+    expect(plan.filter((p) => p.detail.startsWith('SCAN'))).toEqual([]);
+  });
 });
 
 describe('joined attributes and the views (enrichment join)', () => {

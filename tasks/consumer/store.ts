@@ -463,10 +463,12 @@ export class EventStore {
   recreateViews(): void {
     const joined = this.joinedColumns().map((c) => `j."${c}"`);
     const tail = joined.length > 0 ? `, ${joined.join(', ')}` : '';
-    const eventCols = (alias: string) =>
-      `${alias}.event_id, ${alias}.date, ${alias}.loop, ${alias}.id, ${alias}.neighborhood,
-       ${alias}.population_estimate_total, ${alias}.population_margin_of_error_total,
-       ${alias}.kafka_partition, ${alias}.kafka_offset`;
+    // `date` and `id` come from the table the view is driven by, so that `WHERE date = ?` on the
+    // view is a range of that table's primary key (not a scan of every date's latest events).
+    const eventCols = (keys: string) =>
+      `e.event_id, ${keys}.date, e.loop, ${keys}.id, e.neighborhood,
+       e.population_estimate_total, e.population_margin_of_error_total,
+       e.kafka_partition, e.kafka_offset`;
     this.db.exec(`
       DROP VIEW IF EXISTS donnees_formatees;
       DROP VIEW IF EXISTS donnees_formatees_latest;
@@ -474,7 +476,7 @@ export class EventStore {
         SELECT ${eventCols('e')}${tail}
         FROM events e JOIN joined_attributes j ON j.date = e.date AND j.id = e.id;
       CREATE VIEW donnees_formatees_latest AS
-        SELECT ${eventCols('e')}${tail}
+        SELECT ${eventCols('l')}${tail}
         FROM latest_events l
         JOIN events e ON e.event_id = l.event_id
         JOIN joined_attributes j ON j.date = l.date AND j.id = l.id;
