@@ -184,3 +184,11 @@ export async function ensureTopic(
     waitForLeaders: true,
   });
 }
+
+/** The number of partitions of an existing topic (what a producer must hash keys over). */
+export async function topicPartitionCount(admin: Admin, name: string): Promise<number> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+  const count = topics.find((t) => t.name === name)?.partitions.length ?? 0;
+  if (count === 0) throw new Error(`topic ${name} has no partitions in the cluster metadata`);
+  return count;
+}

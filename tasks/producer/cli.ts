@@ -7,14 +7,16 @@ import path from 'node:path';
 import { positiveInt, runMain } from '../../lib/cli.ts';
 import { loadConfig, parseDate } from '../../lib/config.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
-import { createKafka, ensureTopic, toBrokerError } from '../../lib/kafka.ts';
+import { createKafka, ensureTopic, toBrokerError, topicPartitionCount } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
 import { pushMetrics } from '../../lib/metrics.ts';
 import { SOURCES } from '../../lib/sources.ts';
 import { parseInterval } from './message.ts';
 import { createProducerMetrics } from './metrics.ts';
 import { readPopulationRows } from './rows.ts';
-import { runProducer, type CompressionName } from './run.ts';
+import type { CompressionName } from './compression.ts';
+import { runProducer } from './run.ts';
+import { startSenders } from './senders.ts';
 
 interface Flags {
   file?: string;
@@ -26,6 +28,7 @@ interface Flags {
   topic?: string;
   batchSize: number;
   compression: CompressionName;
+  workers: number;
 }
 
 const program = new Command('producer')
@@ -42,9 +45,17 @@ const program = new Command('producer')
   .option('--follow', 'resend the file forever, one loop per --interval, until SIGTERM/SIGINT')
   .option('--interval <duration>', 'time between loop starts in --follow mode (10s, 500ms, 2m)', '10s')
   .option('--topic <name>', 'topic (env KAFKA_TOPIC)')
-  .option('--batch-size <n>', 'messages per sendBatch call', positiveInt, 20_000)
+  // Small batches: kafkajs groups a batch by partition in quadratic time (each message copies the
+  // partition's array so far), which dominated 20,000-message batches.
+  .option('--batch-size <n>', 'messages per sendBatch call (per sender)', positiveInt, 1_000)
   .addOption(
     new Option('--compression <codec>', 'message compression').choices(['none', 'gzip']).default('gzip'),
+  )
+  .option(
+    '--workers <n>',
+    'parallel senders (worker threads), each with its own idempotent producer and a share of the partitions; at most one per partition',
+    positiveInt,
+    3,
   )
   .showHelpAfterError();
 
@@ -76,72 +87,85 @@ async function main(): Promise<void> {
     if (!(await hdfs.exists(source))) throw new Error(`HDFS file not found: ${source}`);
     input = hdfs.readStream(source);
   }
-  const rows = await readPopulationRows(input, source);
+  // The sender threads load and connect while the file is read and cleaned.
+  const senders = startSenders(flags.workers, {
+    kafka: config.kafka,
+    logLevel: config.logLevel,
+    topic: config.kafka.topic,
+    date: config.date,
+    batchSize: flags.batchSize,
+    compression: flags.compression,
+  });
+  try {
+    const rows = await readPopulationRows(input, source);
 
-  const metrics = createProducerMetrics({ task: 'producer' });
-  let stop!: () => void;
-  const stopSignal = new Promise<void>((r) => (stop = r));
-  process.once('SIGTERM', () => stop());
-  process.once('SIGINT', () => stop());
+    const metrics = createProducerMetrics({ task: 'producer' });
+    let stop!: () => void;
+    const stopSignal = new Promise<void>((r) => (stop = r));
+    process.once('SIGTERM', () => stop());
+    process.once('SIGINT', () => stop());
 
-  const bar =
-    process.stderr.isTTY && !flags.follow
-      ? new cliProgress.SingleBar(
-          { stream: process.stderr, format: 'producer [{bar}] {value}/{total} messages {eta}s left' },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
-  let lastLine = Date.now();
-  let barStarted = false;
-  const onProgress = (sent: number, total: number) => {
-    if (bar) {
-      if (!barStarted) bar.start(total, 0);
-      barStarted = true;
-      bar.update(sent);
-    } else if (Date.now() - lastLine > 5000) {
-      lastLine = Date.now();
-      log.info({ sent, total: total || undefined }, 'progress');
-    }
-  };
-  const push = async () => {
-    const err = await pushMetrics(metrics.registry, config.metrics.pushgatewayUrl, 'producer', config.date);
-    if (err) log.warn({ err: err.message }, 'metrics push failed');
-  };
+    const bar =
+      process.stderr.isTTY && !flags.follow
+        ? new cliProgress.SingleBar(
+            { stream: process.stderr, format: 'producer [{bar}] {value}/{total} messages {eta}s left' },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+    let lastLine = Date.now();
+    let barStarted = false;
+    const onProgress = (sent: number, total: number) => {
+      if (bar) {
+        if (!barStarted) bar.start(total, 0);
+        barStarted = true;
+        bar.update(sent);
+      } else if (Date.now() - lastLine > 5000) {
+        lastLine = Date.now();
+        log.info({ sent, total: total || undefined }, 'progress');
+      }
+    };
+    const push = async () => {
+      const err = await pushMetrics(metrics.registry, config.metrics.pushgatewayUrl, 'producer', config.date);
+      if (err) log.warn({ err: err.message }, 'metrics push failed');
+    };
 
-  const summary = await runProducer(
-    rows,
-    {
-      topic: config.kafka.topic,
-      partitions: config.kafka.partitions,
-      date: config.date,
-      loops: flags.loops,
-      follow: flags.follow === true,
-      intervalMs,
-      batchSize: flags.batchSize,
-      compression: flags.compression,
-    },
-    {
-      kafka,
-      ensureTopic: async (topic, partitions) => {
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          await ensureTopic(admin, topic, partitions);
-        } finally {
-          await admin.disconnect();
-        }
+    const summary = await runProducer(
+      rows,
+      {
+        topic: config.kafka.topic,
+        partitions: config.kafka.partitions,
+        date: config.date,
+        loops: flags.loops,
+        follow: flags.follow === true,
+        intervalMs,
       },
-      metrics,
-      log,
-      stopSignal,
-      onProgress,
-      ...(flags.follow ? { onLoopDone: push } : {}),
-    },
-  );
-  bar?.stop();
-  await push();
-  log.info({ ...summary, source }, 'producer done');
-  process.stdout.write(`${JSON.stringify({ ...summary, source })}\n`);
+      {
+        senders,
+        ensureTopic: async (topic, partitions) => {
+          const admin = kafka.admin();
+          await admin.connect();
+          try {
+            await ensureTopic(admin, topic, partitions);
+            return await topicPartitionCount(admin, topic);
+          } finally {
+            await admin.disconnect();
+          }
+        },
+        metrics,
+        log,
+        stopSignal,
+        onProgress,
+        ...(flags.follow ? { onLoopDone: push } : {}),
+      },
+    );
+    bar?.stop();
+    await push();
+    log.info({ ...summary, source }, 'producer done');
+    process.stdout.write(`${JSON.stringify({ ...summary, source })}\n`);
+  } finally {
+    // Each producer's batch in flight is acknowledged before it disconnects.
+    await senders.close();
+  }
 }
 
 runMain('producer', main, (err) => toBrokerError(err, brokers));

@@ -48,7 +48,7 @@ export function encodeRow(row: PopulationRow): EncodedRow {
 
 /** One message value: `{eventId, date, loop, id, neighborhood, population_*, producedAt}`. */
 export function messageValue(
-  row: EncodedRow,
+  row: Pick<EncodedRow, 'tail'>,
   eventId: string,
   date: string,
   loop: number,

@@ -89,6 +89,21 @@ describe('producer against the real Kafka', () => {
     expect(messages.filter((m) => m.value.loop === 1)).toHaveLength(3);
   });
 
+  it("several senders keep each Id's loops in order", async () => {
+    const file = path.join(work, 'pop-order.csv');
+    const ids = Array.from({ length: 300 }, (_, i) => i + 1);
+    fs.writeFileSync(file, `${HEADER}\n${ids.map((id) => `N${id},${id},${id},1`).join('\n')}\n`);
+    const { topic, env } = topicEnv();
+    const r = await start(['--file', file, '--loops', '3', '--workers', '3', '--batch-size', '7'], env).done;
+    expect(r.code, r.stderr).toBe(0);
+    // readAll sees each partition in offset order: per Id, the loops must read 1, 2, 3.
+    const loopsById = new Map<unknown, unknown[]>();
+    for (const m of await readAll(topic))
+      loopsById.set(m.value.id, [...(loopsById.get(m.value.id) ?? []), m.value.loop]);
+    expect(loopsById.size).toBe(ids.length);
+    for (const loops of loopsById.values()) expect(loops).toEqual([1, 2, 3]);
+  });
+
   it('--follow resends every interval until SIGTERM, then flushes and exits 0', async () => {
     const file = path.join(work, 'pop-follow.csv');
     fs.writeFileSync(file, `${HEADER}\nA,1,10,1\nB,2,20,2\n`);

@@ -1,17 +1,12 @@
-// The producer's I/O edge: cleaned rows in, population_data messages out. Idempotent producer
-// (kafkajs requires maxInFlightRequests 1 for it), acks=all, large sendBatch calls, compression.
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+// The producer's I/O edge: cleaned rows in, population_data messages out. Idempotent producers,
+// acks=all, batches of --batch-size, compression; the rows are split by partition among parallel
+// senders (senders.ts) so each key keeps one producer and its order.
 import type { Logger } from '../../lib/log.ts';
-import { createEventIdGenerator, encodeRow, messageValue } from './message.ts';
+import { encodeRow } from './message.ts';
 import type { ProducerMetrics } from './metrics.ts';
+import { keyPartitioner, splitBySender } from './partitions.ts';
 import type { PopulationRows } from './rows.ts';
-
-export type CompressionName = 'none' | 'gzip';
-
-export const COMPRESSION: Record<CompressionName, CompressionTypes> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-};
+import type { SenderPool } from './senders.ts';
 
 export interface ProducerOptions {
   topic: string;
@@ -22,13 +17,13 @@ export interface ProducerOptions {
   /** Resend forever, one loop per interval, until stopped. */
   follow: boolean;
   intervalMs: number;
-  batchSize: number;
-  compression: CompressionName;
 }
 
 export interface ProducerDeps {
-  kafka: Kafka;
-  ensureTopic: (topic: string, partitions: number) => Promise<void>;
+  /** Started by the caller (their threads start while it reads the input); closed by the caller. */
+  senders: SenderPool;
+  /** Creates the topic unless it exists; resolves to its actual partition count. */
+  ensureTopic: (topic: string, partitions: number) => Promise<number>;
   metrics: ProducerMetrics;
   log: Logger;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
@@ -54,7 +49,7 @@ export async function runProducer(
   opts: ProducerOptions,
   deps: ProducerDeps,
 ): Promise<ProducerSummary> {
-  const { kafka, metrics, log } = deps;
+  const { metrics, log } = deps;
   const started = process.hrtime.bigint();
   let stopping = false;
   void deps.stopSignal.then(() => {
@@ -64,56 +59,38 @@ export async function runProducer(
   metrics.rejects.inc(input.rejects.length);
   for (const r of input.rejects) log.warn({ line: r.line, id: r.id, reason: r.reason }, 'row rejected');
 
-  await deps.ensureTopic(opts.topic, opts.partitions);
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
+  const partitions = await deps.ensureTopic(opts.topic, opts.partitions);
+  const partitionOf = keyPartitioner(partitions);
+  const rows = input.rows.map((row) => {
+    const { key, tail } = encodeRow(row);
+    return { key, tail, partition: partitionOf(key) };
   });
-  await producer.connect();
+  await deps.senders.load(splitBySender(rows, Math.min(deps.senders.size, partitions)));
+  void deps.stopSignal.then(() => deps.senders.stop());
 
-  const encoded = input.rows.map(encodeRow);
-  const nextEventId = createEventIdGenerator();
-  const compression = COMPRESSION[opts.compression];
-  const perLoop = encoded.length;
-  const totalPlanned = opts.follow ? 0 : perLoop * opts.loops;
+  const totalPlanned = opts.follow ? 0 : rows.length * opts.loops;
   let produced = 0;
   let loop = 0;
-  try {
-    while (!stopping && (opts.follow || loop < opts.loops)) {
-      loop++;
-      const loopStart = Date.now();
-      for (let start = 0; start < perLoop; start += opts.batchSize) {
-        // A stop request lets the batch in flight finish (it is acknowledged before disconnect).
-        if (stopping) break;
-        const end = Math.min(perLoop, start + opts.batchSize);
-        const producedAt = new Date().toISOString();
-        const messages = new Array<{ key: string; value: string }>(end - start);
-        for (let i = start; i < end; i++) {
-          const row = encoded[i]!;
-          messages[i - start] = {
-            key: row.key,
-            value: messageValue(row, nextEventId(), opts.date, loop, producedAt),
-          };
-        }
-        await producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic: opts.topic, messages }] });
-        produced += messages.length;
-        metrics.produced.inc(messages.length);
-        deps.onProgress?.(produced, totalPlanned);
-      }
-      metrics.loops.inc();
-      log.info({ loop, produced, ms: Date.now() - loopStart }, 'loop sent');
-      await deps.onLoopDone?.(loop);
-      if (opts.follow && !stopping) {
-        // Sleep until the next loop, waking early on a stop request.
-        await Promise.race([
-          new Promise((r) => setTimeout(r, Math.max(0, opts.intervalMs - (Date.now() - loopStart)))),
-          deps.stopSignal,
-        ]);
-      }
+  const onSent = (count: number) => {
+    produced += count;
+    metrics.produced.inc(count);
+    deps.onProgress?.(produced, totalPlanned);
+  };
+  while (!stopping && (opts.follow || loop < opts.loops)) {
+    loop++;
+    const loopStart = Date.now();
+    // A stop request lets each sender's batch in flight finish (acknowledged before disconnect).
+    await deps.senders.sendLoop(loop, onSent);
+    metrics.loops.inc();
+    log.info({ loop, produced, ms: Date.now() - loopStart }, 'loop sent');
+    await deps.onLoopDone?.(loop);
+    if (opts.follow && !stopping) {
+      // Sleep until the next loop, waking early on a stop request.
+      await Promise.race([
+        new Promise((r) => setTimeout(r, Math.max(0, opts.intervalMs - (Date.now() - loopStart)))),
+        deps.stopSignal,
+      ]);
     }
-  } finally {
-    await producer.disconnect();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   metrics.duration.set(seconds);

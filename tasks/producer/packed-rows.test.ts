@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { encodeRow } from './message.ts';
+import { packRows, unpackRows } from './packed-rows.ts';
+
+describe('packRows / unpackRows', () => {
+  it('round-trips keys, tails and partitions, even with a newline or quotes in a neighborhood', () => {
+    const rows = [
+      {
+        ...encodeRow({
+          id: 7,
+          neighborhood: 'Two\nLines "quoted"',
+          populationEstimateTotal: 1,
+          populationMarginOfErrorTotal: null,
+        }),
+        partition: 2,
+      },
+      {
+        ...encodeRow({
+          id: 12,
+          neighborhood: 'Élan, Nord',
+          populationEstimateTotal: null,
+          populationMarginOfErrorTotal: 0.5,
+        }),
+        partition: 0,
+      },
+    ];
+    const back = unpackRows(packRows(rows));
+    expect(back.map((r) => ({ key: r.key.toString(), tail: r.tail, partition: r.partition }))).toEqual(rows);
+  });
+
+  it('no rows stay no rows', () => {
+    expect(unpackRows(packRows([]))).toEqual([]);
+  });
+});

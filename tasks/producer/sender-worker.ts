@@ -1,0 +1,88 @@
+// A sender thread: its own idempotent producer (own producer id and connection) sending the rows of
+// the partitions it owns, one loop per request from the parent (see senders.ts for the protocol).
+import { parentPort, workerData } from 'node:worker_threads';
+import { connectionFailureReason, createKafka } from '../../lib/kafka.ts';
+import { COMPRESSION } from './compression.ts';
+import { createEventIdGenerator } from './message.ts';
+import { unpackRows } from './packed-rows.ts';
+import { sendLoop, type SenderRow } from './send-loop.ts';
+import type { FromSender, SenderConfig, ToSender } from './senders.ts';
+
+const config = workerData as SenderConfig;
+const port = parentPort!;
+const post = (message: FromSender) => port.postMessage(message);
+const failed = (err: unknown) =>
+  post({
+    type: 'failed',
+    message: err instanceof Error ? err.message : String(err),
+    brokerReason: connectionFailureReason(err),
+  });
+
+/** Every message carries the partition computed once per row (partitions.ts). */
+function messagePartition({ message }: { message: { partition?: number } }): number {
+  if (message.partition === undefined) throw new Error('producer message without a partition');
+  return message.partition;
+}
+
+// The logger (pino) is only loaded when kafkajs' debug logs are wanted: it slows the thread's start.
+const logger =
+  config.logLevel === 'debug'
+    ? (await import('../../lib/log.ts')).createLogger('producer', config.logLevel)
+    : undefined;
+const producer = createKafka(config.kafka, logger ? { logger } : {}).producer({
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  // kafkajs' default partitioner would return the same partition, after filtering the metadata
+  // for every message.
+  createPartitioner: () => messagePartition,
+});
+// Connect while the parent reads the input; a failure is reported at once.
+const connected = producer.connect().then(
+  () => true,
+  (err: unknown) => {
+    failed(err);
+    return false;
+  },
+);
+const nextEventId = createEventIdGenerator();
+const compression = COMPRESSION[config.compression];
+let rows: SenderRow[] = [];
+let stopping = false;
+let current: Promise<unknown> = connected;
+
+async function runLoop(loop: number): Promise<void> {
+  await sendLoop(rows, {
+    loop,
+    date: config.date,
+    batchSize: config.batchSize,
+    nextEventId,
+    now: () => new Date().toISOString(),
+    shouldStop: () => stopping,
+    send: async (messages) => {
+      await producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic: config.topic, messages }] });
+    },
+    onSent: (count) => post({ type: 'sent', count }),
+  });
+  post({ type: 'loopDone' });
+}
+
+port.on('message', (message: ToSender) => {
+  switch (message.type) {
+    case 'load':
+      rows = unpackRows(message.rows);
+      current = connected.then((ok) => ok && post({ type: 'ready' }));
+      break;
+    case 'loop':
+      current = runLoop(message.loop).catch(failed);
+      break;
+    case 'stop':
+      stopping = true;
+      break;
+    case 'close':
+      // The loop in flight (if any) ends after its batch; then leave cleanly and let the thread exit.
+      stopping = true;
+      void current.then(() => producer.disconnect()).then(() => port.close(), failed);
+      break;
+  }
+});

@@ -1,0 +1,146 @@
+// Parallel senders: one worker thread per sender, each with its own idempotent producer and a
+// disjoint set of partitions. kafkajs' idempotent producer holds one request in flight per broker
+// and builds, encodes and compresses it on the calling thread, so one producer leaves the CPU and
+// the broker idle in turns; N senders keep N requests in the works at once, while each key still
+// leaves from a single producer, in order.
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../../lib/config.ts';
+import { BrokerUnavailableError } from '../../lib/kafka.ts';
+import type { CompressionName } from './compression.ts';
+import { packRows, type PackedRows } from './packed-rows.ts';
+
+/** What every sender thread is started with. */
+export interface SenderConfig {
+  kafka: Config['kafka'];
+  logLevel: string;
+  topic: string;
+  date: string;
+  batchSize: number;
+  compression: CompressionName;
+}
+
+/** Parent -> sender: `load` once, then `loop`s one at a time (each after the previous is done). */
+export type ToSender =
+  { type: 'load'; rows: PackedRows } | { type: 'loop'; loop: number } | { type: 'stop' } | { type: 'close' };
+
+/** Sender -> parent: `ready` once loaded and connected, `sent` after each acknowledged batch. */
+export type FromSender =
+  | { type: 'ready' }
+  | { type: 'sent'; count: number }
+  | { type: 'loopDone' }
+  | { type: 'failed'; message: string; brokerReason: string | undefined };
+
+export type SenderRows = readonly { key: string; tail: string; partition: number }[];
+
+export interface SenderPool {
+  /** Threads started (the most senders `load` can use). */
+  readonly size: number;
+  /** Gives sender i the rows of group i (at most `size` groups); senders without rows end. */
+  load(groups: readonly SenderRows[]): Promise<void>;
+  /** Every loaded sender sends its rows once; `onSent` gets each acknowledged batch's size. */
+  sendLoop(loop: number, onSent: (count: number) => void): Promise<void>;
+  /** Senders finish their batch in flight and end the loop early. */
+  stop(): void;
+  /** Disconnects every producer and ends the threads; never throws, safe to call twice. */
+  close(): Promise<void>;
+}
+
+// tsx's loader hooks do not reach a worker thread's entry module on Node 20: register them first.
+const TSX_API = import.meta.resolve('tsx/esm/api');
+const ENTRY = new URL('./sender-worker.ts', import.meta.url).href;
+const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ register }) => { register(); return import(${JSON.stringify(ENTRY)}); })`;
+
+interface Sender {
+  load(rows: PackedRows): Promise<void>;
+  sendLoop(loop: number, onSent: (count: number) => void): Promise<void>;
+  stop(): void;
+  close(): Promise<void>;
+}
+
+function startSender(config: SenderConfig): Sender {
+  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: config });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let waiting: { type: FromSender['type']; resolve: () => void; reject: (err: Error) => void } | undefined;
+  let failure: Error | undefined;
+  let signalFailure!: () => void;
+  const failed = new Promise<void>((resolve) => (signalFailure = resolve));
+  let onSent: (count: number) => void = () => undefined;
+  let loaded = false;
+  const fail = (err: Error) => {
+    failure ??= err;
+    signalFailure();
+    waiting?.reject(failure);
+    waiting = undefined;
+  };
+  worker.on('message', (m: FromSender) => {
+    if (m.type === 'sent') onSent(m.count);
+    else if (m.type === 'failed')
+      fail(
+        m.brokerReason === undefined
+          ? new Error(m.message)
+          : new BrokerUnavailableError(config.kafka.brokers, m.brokerReason),
+      );
+    else if (waiting?.type === m.type) {
+      const { resolve } = waiting;
+      waiting = undefined;
+      resolve();
+    }
+  });
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`producer sender thread exited (code ${code})`)));
+  const next = (type: FromSender['type'], message: ToSender) =>
+    new Promise<void>((resolve, reject) => {
+      if (failure) return reject(failure);
+      waiting = { type, resolve, reject };
+      worker.postMessage(message);
+    });
+  return {
+    load: (rows) => {
+      loaded = true;
+      return next('ready', { type: 'load', rows });
+    },
+    sendLoop: (loop, sent) => {
+      onSent = sent;
+      return next('loopDone', { type: 'loop', loop });
+    },
+    stop: () => {
+      if (!failure) worker.postMessage({ type: 'stop' });
+    },
+    close: async () => {
+      // A sender that never got rows has sent nothing: no batch to wait for, nor a connect attempt.
+      if (!failure && loaded) {
+        worker.postMessage({ type: 'close' });
+        await Promise.race([exited, failed]);
+      }
+      await worker.terminate();
+    },
+  };
+}
+
+/**
+ * Starts `count` sender threads; they load their modules and connect their producers in the
+ * background (while the caller reads the input) and wait for `load`.
+ */
+export function startSenders(count: number, config: SenderConfig): SenderPool {
+  const senders = Array.from({ length: count }, () => startSender(config));
+  let loaded: Sender[] = [];
+  return {
+    size: count,
+    load: async (groups) => {
+      if (groups.length > count) throw new Error(`${groups.length} row groups for ${count} senders`);
+      loaded = senders.filter((_, i) => (groups[i]?.length ?? 0) > 0);
+      await Promise.all(
+        senders.map((sender, i) =>
+          loaded.includes(sender) ? sender.load(packRows(groups[i]!)) : sender.close(),
+        ),
+      );
+    },
+    sendLoop: async (loop, onSent) => {
+      await Promise.all(loaded.map((s) => s.sendLoop(loop, onSent)));
+    },
+    stop: () => loaded.forEach((s) => s.stop()),
+    close: async () => {
+      await Promise.all(senders.map((s) => s.close()));
+    },
+  };
+}
