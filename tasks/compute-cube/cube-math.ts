@@ -68,78 +68,97 @@ export function ratioOrNull(numerator: Cell, denominator: Cell): Cell {
   return numerator / denominator;
 }
 
+/** A number the cubes read from a neighborhood's row: the sum of `columns` (one column: its value). */
+export interface FactField {
+  columns: readonly string[];
+  set: (facts: NeighborhoodFacts, value: Cell) => void;
+}
+
+const field = (columns: readonly string[], set: FactField['set']): FactField => ({ columns, set });
+
 /**
- * Compiles a reader of positional rows (a SELECT in raw mode, a parsed CSV line) into facts.
- * `columns` names the positions; every attribute column must be present. Values must already be
- * numbers or null (cleaned upstream).
+ * Every number of NeighborhoodFacts, in a fixed order. A sum follows sumOrNull (one unknown term
+ * makes it unknown), so SQLite's NULL-propagating `+` computes the same value in the query
+ * (read-input.ts) as the loop of factsReader does here for raw rows.
+ */
+export const FACT_FIELDS: readonly FactField[] = [
+  field([POPULATION_COLUMN], (f, v) => (f.population = v)),
+  field([INCOME_COLUMN], (f, v) => (f.aggregateIncome = v)),
+  ...AGE_GROUPS.flatMap((age) => {
+    const g = HEALTH_SECTOR_COLUMNS[age];
+    return [
+      field([g.total], (f, v) => (f.health[age].total = v)),
+      ...SECTORS.map((sector) => field(g.sectors[sector], (f, v) => (f.health[age][sector] = v))),
+    ];
+  }),
+  field([SELF_EMPLOYMENT_COLUMNS.households], (f, v) => (f.households = v)),
+  field([SELF_EMPLOYMENT_COLUMNS.with], (f, v) => (f.withSelfEmploymentIncome = v)),
+  field([SELF_EMPLOYMENT_COLUMNS.without], (f, v) => (f.withoutSelfEmploymentIncome = v)),
+];
+
+const unknownHealth = (): HealthCounts => ({
+  total: null,
+  private: null,
+  public: null,
+  both: null,
+  uninsured: null,
+});
+
+/** Facts from `[id, neighborhood, value of FACT_FIELDS[0], value of FACT_FIELDS[1], ...]`. */
+export function factsFromFieldValues(row: readonly unknown[]): NeighborhoodFacts {
+  const facts: NeighborhoodFacts = {
+    id: Number(row[0]),
+    neighborhood: String(row[1]),
+    population: null,
+    aggregateIncome: null,
+    health: {
+      under_18: unknownHealth(),
+      '18_34': unknownHealth(),
+      '35_64': unknownHealth(),
+      '65_plus': unknownHealth(),
+    },
+    households: null,
+    withSelfEmploymentIncome: null,
+    withoutSelfEmploymentIncome: null,
+  };
+  for (let i = 0; i < FACT_FIELDS.length; i++) {
+    const v = row[i + 2];
+    FACT_FIELDS[i]!.set(facts, v === null || v === undefined ? null : Number(v));
+  }
+  return facts;
+}
+
+/**
+ * Compiles a reader of positional rows holding the raw columns (a parsed CSV line, a SELECT of
+ * the columns themselves) into facts. `columns` names the positions; every column the cubes read
+ * must be present. Values must already be numbers, numeric text or empty/null (cleaned upstream).
  */
 export function factsReader(
   columns: readonly string[],
   idColumn = 'id',
   neighborhoodColumn = 'neighborhood',
-  populationColumn = POPULATION_COLUMN,
 ): (row: readonly unknown[]) => NeighborhoodFacts {
   const index = (name: string): number => {
     const i = columns.indexOf(name);
     if (i < 0) throw new Error(`input has no column ${name}`);
     return i;
   };
-  const num = (row: readonly unknown[], i: number): Cell => {
-    const v = row[i];
-    if (v === null || v === undefined || v === '') return null;
-    return typeof v === 'number' ? v : Number(v);
-  };
-  const idI = index(idColumn);
-  const nameI = index(neighborhoodColumn);
-  const popI = index(populationColumn);
-  const incomeI = index(INCOME_COLUMN);
-  const health = AGE_GROUPS.map((age) => {
-    const g = HEALTH_SECTOR_COLUMNS[age];
-    return {
-      age,
-      total: index(g.total),
-      sectors: SECTORS.map((s) => [s, g.sectors[s].map(index)] as const),
-    };
-  });
-  const hhI = index(SELF_EMPLOYMENT_COLUMNS.households);
-  const withI = index(SELF_EMPLOYMENT_COLUMNS.with);
-  const withoutI = index(SELF_EMPLOYMENT_COLUMNS.without);
-
-  return (row) => {
-    const healthFacts = {} as Record<AgeGroup, HealthCounts>;
-    for (const g of health) {
-      const counts: HealthCounts = {
-        total: num(row, g.total),
-        private: null,
-        public: null,
-        both: null,
-        uninsured: null,
-      };
-      for (const [sector, cols] of g.sectors) {
-        let sum: Cell = 0;
-        for (const i of cols) {
-          const v = num(row, i);
-          if (v === null) {
-            sum = null;
-            break;
-          }
-          sum += v;
-        }
-        counts[sector] = sum;
-      }
-      healthFacts[g.age] = counts;
-    }
-    return {
-      id: Number(row[idI]),
-      neighborhood: String(row[nameI]),
-      population: num(row, popI),
-      aggregateIncome: num(row, incomeI),
-      health: healthFacts,
-      households: num(row, hhI),
-      withSelfEmploymentIncome: num(row, withI),
-      withoutSelfEmploymentIncome: num(row, withoutI),
-    };
-  };
+  const positions = [
+    [index(idColumn)],
+    [index(neighborhoodColumn)],
+    ...FACT_FIELDS.map((f) => f.columns.map(index)),
+  ];
+  return (row) =>
+    factsFromFieldValues(
+      positions.map((cols, k) => {
+        if (k < 2) return row[cols[0]!];
+        const terms: Cell[] = cols.map((i) => {
+          const v = row[i];
+          return v === null || v === undefined || v === '' ? null : Number(v);
+        });
+        return sumOrNull(terms);
+      }),
+    );
 }
 
 export function perCapitaIncome(f: NeighborhoodFacts): Cell {

@@ -3,7 +3,13 @@
 // the producer's repeated loops never change a cube. Only the columns the cubes use are selected.
 import fs from 'node:fs';
 import { openReadonly } from '../../lib/sqlite.ts';
-import { ATTRIBUTE_COLUMNS, POPULATION_COLUMN, factsReader, type NeighborhoodFacts } from './cube-math.ts';
+import {
+  ATTRIBUTE_COLUMNS,
+  FACT_FIELDS,
+  POPULATION_COLUMN,
+  factsFromFieldValues,
+  type NeighborhoodFacts,
+} from './cube-math.ts';
 
 export const INPUT_VIEW = 'donnees_formatees_latest';
 
@@ -18,6 +24,17 @@ export const INPUT_COLUMNS: readonly string[] = [
   POPULATION_COLUMN,
   ...ATTRIBUTE_COLUMNS,
 ];
+
+/**
+ * One value per fact field: the health sectors are summed by SQLite (`+` is NULL-propagating, as
+ * sumOrNull), which returns 27 values a row instead of the 64 cells (each value crossing into JS
+ * costs more than SQLite's addition). Column names come from lib/sources.ts, quoted anyway.
+ */
+export function selectFactsSql(): string {
+  const q = (c: string) => `"${c}"`;
+  const fields = FACT_FIELDS.map((f) => f.columns.map(q).join(' + '));
+  return `SELECT id, neighborhood, ${fields.join(', ')} FROM ${INPUT_VIEW} WHERE date = ?`;
+}
 
 export function readFacts(dbPath: string, date: string): NeighborhoodFacts[] {
   if (!fs.existsSync(dbPath))
@@ -39,13 +56,9 @@ export function readFacts(dbPath: string, date: string): NeighborhoodFacts[] {
         `${INPUT_VIEW} lacks ${missing.length} column(s): ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
       );
     }
-    // Column names come from lib/sources.ts (snake_case identifiers), quoted anyway.
-    const select = db
-      .prepare(`SELECT ${INPUT_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM ${INPUT_VIEW} WHERE date = ?`)
-      .raw(true);
-    const read = factsReader(INPUT_COLUMNS);
+    const select = db.prepare(selectFactsSql()).raw(true);
     const facts: NeighborhoodFacts[] = [];
-    for (const row of select.iterate(date) as Iterable<unknown[]>) facts.push(read(row));
+    for (const row of select.iterate(date) as Iterable<unknown[]>) facts.push(factsFromFieldValues(row));
     if (facts.length === 0)
       throw new CubeInputError(
         `no rows for date ${date} in ${INPUT_VIEW} of ${dbPath} (did the consumer run for this date?)`,
