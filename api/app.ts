@@ -167,9 +167,9 @@ export function createApp(options: ApiOptions): Api {
       const snapshot = store.snapshot();
       let response = cache.get(snapshot.generation, req.url);
       if (response) {
-        metrics.cacheLookups.inc({ result: 'hit' });
+        metrics.cacheLookup('hit');
       } else {
-        metrics.cacheLookups.inc({ result: 'miss' });
+        metrics.cacheLookup('miss');
         // One snapshot per request: the ETag's identity and the rows come from the same file.
         const { contentType, body } = compute(req, snapshot);
         response = makeCachedResponse(route, contentType, Buffer.from(body), snapshot.identity, req.url);
@@ -362,7 +362,6 @@ export function createApp(options: ApiOptions): Api {
   };
   app.use(errorHandler);
 
-  const hits = metrics.cacheLookups.labels('hit');
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (
       middlewareHeaders !== undefined &&
@@ -375,7 +374,7 @@ export function createApp(options: ApiOptions): Api {
       const hit = snapshot && cache.get(snapshot.generation, req.url!);
       if (hit) {
         const start = performance.now();
-        hits.inc();
+        metrics.cacheLookup('hit');
         const status = writeFast(req, res, hit, middlewareHeaders, cacheControl);
         // The ready bytes are handed to the socket synchronously: timing up to here, without a
         // 'finish' listener per request, measures the same thing for a cache hit.
