@@ -52,6 +52,11 @@ export interface ApiOptions {
   cacheMaxAgeSeconds?: number;
   /** Longest accepted request URL (default 4096). */
   maxUrlLength?: number;
+  /**
+   * The text served at /metrics (default: this process's registry). A cluster worker reads the
+   * whole API's from the primary instead.
+   */
+  readMetrics?: () => Promise<string>;
 }
 
 export interface Api {
@@ -106,6 +111,7 @@ export function createApp(options: ApiOptions): Api {
   const validator = (operationId: string): OperationValidator => validators.get(operationId)!;
   const cacheControl = `public, max-age=${options.cacheMaxAgeSeconds ?? 300}`;
   const maxUrlLength = options.maxUrlLength ?? 4096;
+  const readMetrics = options.readMetrics ?? (() => registry.metrics());
 
   const origins = (options.corsOrigin ?? '*')
     .split(',')
@@ -294,7 +300,12 @@ export function createApp(options: ApiOptions): Api {
   app.get('/metrics', compression(), async (req, res) => {
     setRoute(res, '/metrics');
     noParameters('metrics')(req);
-    const body = await registry.metrics();
+    let body: string;
+    try {
+      body = await readMetrics();
+    } catch (err) {
+      throw new HttpError(503, 'metrics_unavailable', (err as Error).message);
+    }
     res.status(200).type(registry.contentType).setHeader('Cache-Control', 'no-store');
     res.end(body);
   });

@@ -130,8 +130,10 @@ export class HttpMetrics {
     });
     this.reloads = new Counter({
       name: 'api_cube_db_reloads_total',
-      help: 'Times the API opened a new cube_analytics.db (start and every swap)',
+      help: 'Times the API opened a new cube_analytics.db (start and every swap; in cluster mode, the most of any worker)',
       registers: [registry],
+      // Every worker opens each new file: a sum would count one swap once per worker.
+      aggregator: 'max',
     });
   }
 

@@ -343,6 +343,7 @@ export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
       responses: {
         200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
         400: responseRef('BadRequest'),
+        503: errorResponse('Cluster mode: the primary process did not return the aggregated metrics'),
       },
     },
   };

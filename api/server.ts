@@ -1,15 +1,28 @@
 // `npm run api`: serves the API on API_HOST:API_PORT (default 0.0.0.0:8000) over CUBE_DB (default
-// var/cube_analytics.db). SIGTERM/SIGINT stop accepting connections, let in-flight requests
-// finish (at most SHUTDOWN_TIMEOUT_MS), close the cube db and exit 0.
+// var/cube_analytics.db). API_WORKERS processes serve it (default: one per core; 1 = this process
+// alone; more: node:cluster, see primary.ts). SIGTERM/SIGINT stop accepting connections, let
+// in-flight requests finish (at most SHUTDOWN_TIMEOUT_MS), close the cube db and exit 0.
+import cluster from 'node:cluster';
+import os from 'node:os';
 import { loadConfig } from '../lib/config.ts';
-import { createLogger } from '../lib/log.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { createRegistry } from '../lib/metrics.ts';
 import { createApp } from './app.ts';
+import { clusterMetricsReader } from './cluster-metrics.ts';
+import { parseWorkers, runPrimary } from './primary.ts';
 
-const logger = createLogger('api');
+const shutdownTimeoutMs = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 10_000);
 
-function main(): void {
+function serve(logger: Logger): void {
   const config = loadConfig();
-  const api = createApp({ cubeDbPath: config.sqlite.cubeDbPath, corsOrigin: config.api.corsOrigin, logger });
+  const registry = createRegistry({ service: 'api' });
+  const api = createApp({
+    cubeDbPath: config.sqlite.cubeDbPath,
+    corsOrigin: config.api.corsOrigin,
+    logger,
+    registry,
+    readMetrics: cluster.isWorker ? clusterMetricsReader(registry) : undefined,
+  });
   const server = api.createServer();
 
   const readiness = api.store.readiness();
@@ -34,11 +47,10 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const timeout = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 10_000);
     const force = setTimeout(() => {
       logger.warn('in-flight requests did not finish in time; closing their connections');
       server.closeAllConnections();
-    }, timeout).unref();
+    }, shutdownTimeoutMs).unref();
     server.close(() => {
       clearTimeout(force);
       api.close();
@@ -51,9 +63,16 @@ function main(): void {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+const base = createLogger('api');
 try {
-  main();
+  if (cluster.isWorker) {
+    serve(base.child({ worker: cluster.worker!.id }));
+  } else {
+    const workers = parseWorkers(process.env.API_WORKERS, os.availableParallelism());
+    if (workers > 1) runPrimary({ workers, logger: base, shutdownTimeoutMs });
+    else serve(base);
+  }
 } catch (err) {
-  logger.fatal({ err }, (err as Error).message);
+  base.fatal({ err }, (err as Error).message);
   process.exit(1);
 }
