@@ -497,7 +497,7 @@ async function brokerConsumeFault(population: string, loops: number): Promise<Ro
 }
 
 // The producer's default --batch-size, passed explicitly: acknowledgements advance by whole batches.
-const PRODUCER_BATCH = 20_000;
+const PRODUCER_BATCH = 1_000;
 
 /**
  * Broker stopped while the producer sends: once the topic's end offsets show that some but not all

@@ -3,7 +3,7 @@ import { encodeRow } from './message.ts';
 import { packRows, unpackRows } from './packed-rows.ts';
 
 describe('packRows / unpackRows', () => {
-  it('round-trips keys, tails and partitions, even with a newline or quotes in a neighborhood', () => {
+  it('round-trips keys, tails, partitions and row numbers, even with a newline or quotes in a neighborhood', () => {
     const rows = [
       {
         ...encodeRow({
@@ -13,6 +13,7 @@ describe('packRows / unpackRows', () => {
           populationMarginOfErrorTotal: null,
         }),
         partition: 2,
+        rowNumber: 0,
       },
       {
         ...encodeRow({
@@ -22,10 +23,18 @@ describe('packRows / unpackRows', () => {
           populationMarginOfErrorTotal: 0.5,
         }),
         partition: 0,
+        rowNumber: 250_001,
       },
     ];
     const back = unpackRows(packRows(rows));
-    expect(back.map((r) => ({ key: r.key.toString(), tail: r.tail, partition: r.partition }))).toEqual(rows);
+    expect(
+      back.map((r) => ({
+        key: r.key.toString(),
+        tail: r.tail,
+        partition: r.partition,
+        rowNumber: r.rowNumber,
+      })),
+    ).toEqual(rows);
   });
 
   it('no rows stay no rows', () => {

@@ -7,20 +7,25 @@ export interface PackedRows {
   keys: string;
   tails: string;
   partitions: Int32Array;
+  rowNumbers: Int32Array;
 }
 
-export function packRows(rows: readonly { key: string; tail: string; partition: number }[]): PackedRows {
+export function packRows(
+  rows: readonly { key: string; tail: string; partition: number; rowNumber: number }[],
+): PackedRows {
   const keys = new Array<string>(rows.length);
   const tails = new Array<string>(rows.length);
   // Filled in a plain loop: Int32Array.from with a map function is many times slower.
   const partitions = new Int32Array(rows.length);
+  const rowNumbers = new Int32Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     keys[i] = row.key;
     tails[i] = row.tail;
     partitions[i] = row.partition;
+    rowNumbers[i] = row.rowNumber;
   }
-  return { keys: keys.join('\n'), tails: tails.join('\n'), partitions };
+  return { keys: keys.join('\n'), tails: tails.join('\n'), partitions, rowNumbers };
 }
 
 /** The rows as a sender uses them: key bytes built once, reused by every loop. */
@@ -30,7 +35,12 @@ export function unpackRows(packed: PackedRows): SenderRow[] {
   const tails = packed.tails.split('\n');
   const rows = new Array<SenderRow>(packed.partitions.length);
   for (let i = 0; i < rows.length; i++) {
-    rows[i] = { key: Buffer.from(keys[i]!), tail: tails[i]!, partition: packed.partitions[i]! };
+    rows[i] = {
+      key: Buffer.from(keys[i]!),
+      tail: tails[i]!,
+      partition: packed.partitions[i]!,
+      rowNumber: packed.rowNumbers[i]!,
+    };
   }
   return rows;
 }

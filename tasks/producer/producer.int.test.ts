@@ -104,6 +104,31 @@ describe('producer against the real Kafka', () => {
     for (const loops of loopsById.values()) expect(loops).toEqual([1, 2, 3]);
   });
 
+  it('a re-run of the same date and rows sends the same event ids (whatever the senders); a changed row gets new ones', async () => {
+    const file = path.join(work, 'pop-rerun.csv');
+    fs.writeFileSync(file, `${HEADER}\nA,1,10,1\nB,2,20,2\nC,3,30,3\n`);
+    const { topic, env } = topicEnv();
+    const first = await start(['--file', file, '--loops', '2', '--workers', '1'], env).done;
+    expect(first.code, first.stderr).toBe(0);
+    const second = await start(['--file', file, '--loops', '2', '--workers', '3'], env).done;
+    expect(second.code, second.stderr).toBe(0);
+    const idsOf = (ms: { value: Record<string, unknown> }[]) =>
+      new Map(ms.map((m) => [`${m.value.loop}:${m.value.id}`, new Set<unknown>()]));
+    const messages = await readAll(topic);
+    expect(messages).toHaveLength(12);
+    const byRow = idsOf(messages);
+    for (const m of messages) byRow.get(`${m.value.loop}:${m.value.id}`)!.add(m.value.eventId);
+    // 6 (loop, Id) rows, each sent twice under one id.
+    expect(byRow.size).toBe(6);
+    for (const ids of byRow.values()) expect(ids.size).toBe(1);
+
+    fs.writeFileSync(file, `${HEADER}\nA,1,10,1\nB,2,21,2\nC,3,30,3\n`);
+    const third = await start(['--file', file, '--loops', '2'], env).done;
+    expect(third.code, third.stderr).toBe(0);
+    const all = await readAll(topic);
+    expect(new Set(all.map((m) => m.value.eventId)).size).toBe(12);
+  });
+
   it('--follow resends every interval until SIGTERM, then flushes and exits 0', async () => {
     const file = path.join(work, 'pop-follow.csv');
     fs.writeFileSync(file, `${HEADER}\nA,1,10,1\nB,2,20,2\n`);

@@ -2,6 +2,7 @@
 // acks=all, batches of --batch-size, compression; the rows are split by partition among parallel
 // senders (senders.ts) so each key keeps one producer and its order.
 import type { Logger } from '../../lib/log.ts';
+import { runKeyOf } from './event-id.ts';
 import { encodeRow } from './message.ts';
 import type { ProducerMetrics } from './metrics.ts';
 import { keyPartitioner, splitBySender } from './partitions.ts';
@@ -61,11 +62,20 @@ export async function runProducer(
 
   const partitions = await deps.ensureTopic(opts.topic, opts.partitions);
   const partitionOf = keyPartitioner(partitions);
-  const rows = input.rows.map((row) => {
+  const rows = input.rows.map((row, rowNumber) => {
     const { key, tail } = encodeRow(row);
-    return { key, tail, partition: partitionOf(key) };
+    return { key, tail, partition: partitionOf(key), rowNumber };
   });
-  await deps.senders.load(splitBySender(rows, Math.min(deps.senders.size, partitions)));
+  // A bounded run's event ids derive from its content, so that a re-run (the DAG's retry after a
+  // failure mid-send) repeats the ids of what was already delivered and the consumer drops those.
+  const runKey = opts.follow
+    ? null
+    : runKeyOf(
+        opts.topic,
+        opts.date,
+        rows.map((r) => `${r.key}${r.tail}`),
+      );
+  await deps.senders.load(splitBySender(rows, Math.min(deps.senders.size, partitions)), runKey);
   void deps.stopSignal.then(() => deps.senders.stop());
 
   const totalPlanned = opts.follow ? 0 : rows.length * opts.loops;

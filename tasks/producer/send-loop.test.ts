@@ -5,17 +5,17 @@ const rows: SenderRow[] = [1, 2, 3, 4, 5].map((id) => ({
   key: Buffer.from(String(id)),
   tail: `,"id":${id}`,
   partition: id % 2,
+  rowNumber: id * 10,
 }));
 
 function context(overrides: Partial<SendLoopContext> = {}) {
   const batches: OutgoingMessage[][] = [];
   const acknowledged: number[] = [];
-  let n = 0;
   const ctx: SendLoopContext = {
     loop: 2,
     date: '2026-11-28',
     batchSize: 2,
-    nextEventId: () => `e${++n}`,
+    eventId: (loop, row) => `e${loop}-${row.rowNumber}`,
     now: () => 'T',
     shouldStop: () => false,
     send: async (messages) => {
@@ -28,7 +28,7 @@ function context(overrides: Partial<SendLoopContext> = {}) {
 }
 
 describe('sendLoop', () => {
-  it('sends every row once, in order, in batches of batchSize, each with its key, partition and a fresh event id', async () => {
+  it('sends every row once, in order, in batches of batchSize, each with its key, partition and the event id of its loop and row', async () => {
     const { ctx, batches, acknowledged } = context();
     expect(await sendLoop(rows, ctx)).toBe(5);
     expect(batches.map((b) => b.length)).toEqual([2, 2, 1]);
@@ -37,7 +37,13 @@ describe('sendLoop', () => {
     expect(sent.map((m) => m.key.toString())).toEqual(['1', '2', '3', '4', '5']);
     expect(sent.map((m) => m.partition)).toEqual([1, 0, 1, 0, 1]);
     expect(sent.map((m) => JSON.parse(m.value))).toEqual(
-      [1, 2, 3, 4, 5].map((id) => ({ eventId: `e${id}`, date: '2026-11-28', loop: 2, id, producedAt: 'T' })),
+      [1, 2, 3, 4, 5].map((id) => ({
+        eventId: `e2-${id * 10}`,
+        date: '2026-11-28',
+        loop: 2,
+        id,
+        producedAt: 'T',
+      })),
     );
   });
 

@@ -8,6 +8,8 @@ export interface SenderRow {
   key: Buffer;
   tail: string;
   partition: number;
+  /** Position among all the rows sent (every sender's), the same in every loop and run. */
+  rowNumber: number;
 }
 
 export interface OutgoingMessage {
@@ -20,7 +22,7 @@ export interface SendLoopContext {
   loop: number;
   date: string;
   batchSize: number;
-  nextEventId: () => string;
+  eventId: (loop: number, row: SenderRow) => string;
   /** `producedAt` of a batch. */
   now: () => string;
   /** Checked before each batch: a stop lets the batch in flight finish, then ends the loop. */
@@ -41,7 +43,7 @@ export async function sendLoop(rows: readonly SenderRow[], ctx: SendLoopContext)
       const row = rows[i]!;
       messages[i - start] = {
         key: row.key,
-        value: messageValue(row, ctx.nextEventId(), ctx.date, ctx.loop, producedAt),
+        value: messageValue(row, ctx.eventId(ctx.loop, row), ctx.date, ctx.loop, producedAt),
         partition: row.partition,
       };
     }

@@ -3,10 +3,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectionFailureReason, createKafka } from '../../lib/kafka.ts';
 import { COMPRESSION } from './compression.ts';
+import { deterministicEventId } from './event-id.ts';
 import { createEventIdGenerator } from './message.ts';
 import { unpackRows } from './packed-rows.ts';
 import { sendLoop, type SenderRow } from './send-loop.ts';
-import type { FromSender, SenderConfig, ToSender } from './senders.ts';
+import type { FromSender, RunKey, SenderConfig, ToSender } from './senders.ts';
 
 const config = workerData as SenderConfig;
 const port = parentPort!;
@@ -29,7 +30,14 @@ const logger =
   config.logLevel === 'debug'
     ? (await import('../../lib/log.ts')).createLogger('producer', config.logLevel)
     : undefined;
-const producer = createKafka(config.kafka, logger ? { logger } : {}).producer({
+// Retries ride out a broker restart (~15-80 s on the local stack): the idempotent producer resends
+// the batch in flight and the broker drops what it had already written. (The parent checks the broker
+// with the default, fail-fast retries before anything is sent.)
+const producer = createKafka(config.kafka, {
+  ...(logger ? { logger } : {}),
+  retries: 30,
+  maxRetryTimeMs: 5000,
+}).producer({
   idempotent: true,
   maxInFlightRequests: 1,
   allowAutoTopicCreation: false,
@@ -45,18 +53,26 @@ const connected = producer.connect().then(
     return false;
   },
 );
-const nextEventId = createEventIdGenerator();
 const compression = COMPRESSION[config.compression];
 let rows: SenderRow[] = [];
+let eventId: (loop: number, row: SenderRow) => string = () => {
+  throw new Error('sender used before load');
+};
 let stopping = false;
 let current: Promise<unknown> = connected;
+
+function eventIdsOf(runKey: RunKey): (loop: number, row: SenderRow) => string {
+  if (runKey !== null) return (loop, row) => deterministicEventId(runKey, loop, row.rowNumber);
+  const next = createEventIdGenerator();
+  return () => next();
+}
 
 async function runLoop(loop: number): Promise<void> {
   await sendLoop(rows, {
     loop,
     date: config.date,
     batchSize: config.batchSize,
-    nextEventId,
+    eventId,
     now: () => new Date().toISOString(),
     shouldStop: () => stopping,
     send: async (messages) => {
@@ -71,6 +87,7 @@ port.on('message', (message: ToSender) => {
   switch (message.type) {
     case 'load':
       rows = unpackRows(message.rows);
+      eventId = eventIdsOf(message.runKey);
       current = connected.then((ok) => ok && post({ type: 'ready' }));
       break;
     case 'loop':

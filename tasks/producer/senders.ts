@@ -21,7 +21,16 @@ export interface SenderConfig {
 
 /** Parent -> sender: `load` once, then `loop`s one at a time (each after the previous is done). */
 export type ToSender =
-  { type: 'load'; rows: PackedRows } | { type: 'loop'; loop: number } | { type: 'stop' } | { type: 'close' };
+  | { type: 'load'; rows: PackedRows; runKey: RunKey }
+  | { type: 'loop'; loop: number }
+  | { type: 'stop' }
+  | { type: 'close' };
+
+/**
+ * How event ids are made: from this run key (a bounded run: the same rows give the same ids on a
+ * re-run, see event-id.ts) or, when null, UUIDv7s (follow mode: every resend is a new event).
+ */
+export type RunKey = string | null;
 
 /** Sender -> parent: `ready` once loaded and connected, `sent` after each acknowledged batch. */
 export type FromSender =
@@ -30,13 +39,13 @@ export type FromSender =
   | { type: 'loopDone' }
   | { type: 'failed'; message: string; brokerReason: string | undefined };
 
-export type SenderRows = readonly { key: string; tail: string; partition: number }[];
+export type SenderRows = readonly { key: string; tail: string; partition: number; rowNumber: number }[];
 
 export interface SenderPool {
   /** Threads started (the most senders `load` can use). */
   readonly size: number;
   /** Gives sender i the rows of group i (at most `size` groups); senders without rows end. */
-  load(groups: readonly SenderRows[]): Promise<void>;
+  load(groups: readonly SenderRows[], runKey: RunKey): Promise<void>;
   /** Every loaded sender sends its rows once; `onSent` gets each acknowledged batch's size. */
   sendLoop(loop: number, onSent: (count: number) => void): Promise<void>;
   /** Senders finish their batch in flight and end the loop early. */
@@ -51,7 +60,7 @@ const ENTRY = new URL('./sender-worker.ts', import.meta.url).href;
 const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ register }) => { register(); return import(${JSON.stringify(ENTRY)}); })`;
 
 interface Sender {
-  load(rows: PackedRows): Promise<void>;
+  load(rows: PackedRows, runKey: RunKey): Promise<void>;
   sendLoop(loop: number, onSent: (count: number) => void): Promise<void>;
   stop(): void;
   close(): Promise<void>;
@@ -95,9 +104,9 @@ function startSender(config: SenderConfig): Sender {
       worker.postMessage(message);
     });
   return {
-    load: (rows) => {
+    load: (rows, runKey) => {
       loaded = true;
-      return next('ready', { type: 'load', rows });
+      return next('ready', { type: 'load', rows, runKey });
     },
     sendLoop: (loop, sent) => {
       onSent = sent;
@@ -126,12 +135,12 @@ export function startSenders(count: number, config: SenderConfig): SenderPool {
   let loaded: Sender[] = [];
   return {
     size: count,
-    load: async (groups) => {
+    load: async (groups, runKey) => {
       if (groups.length > count) throw new Error(`${groups.length} row groups for ${count} senders`);
       loaded = senders.filter((_, i) => (groups[i]?.length ?? 0) > 0);
       await Promise.all(
         senders.map((sender, i) =>
-          loaded.includes(sender) ? sender.load(packRows(groups[i]!)) : sender.close(),
+          loaded.includes(sender) ? sender.load(packRows(groups[i]!), runKey) : sender.close(),
         ),
       );
     },
