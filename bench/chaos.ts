@@ -31,7 +31,7 @@ import {
 } from './chaos/verify.ts';
 import { markdownTable } from './table.ts';
 
-const FAULTS = ['namenode', 'consumer-kill', 'broker-consume', 'broker-produce'] as const;
+const FAULTS = ['namenode', 'consumer-kill', 'broker-consume', 'broker-produce', 'producer-kill'] as const;
 type Fault = (typeof FAULTS)[number];
 
 const program = new Command('chaos')
@@ -499,17 +499,27 @@ async function brokerConsumeFault(population: string, loops: number): Promise<Ro
 // The producer's default --batch-size, passed explicitly: acknowledgements advance by whole batches.
 const PRODUCER_BATCH = 1_000;
 
+/** What hits the producer mid-send: a broker restart, or a SIGKILL of the producer itself. */
+type ProduceFault = 'broker' | 'kill';
+
+const PRODUCE_FAULT_NAMES: Record<ProduceFault, string> = {
+  broker: 'broker restart mid-produce',
+  kill: 'producer SIGKILL mid-send, re-run',
+};
+
 /**
- * Broker stopped while the producer sends: once the topic's end offsets show that some but not all
- * of the planned messages are acknowledged, with at least two batches still to send. A failed
- * producer is re-run (a DAG retry), then the topic is consumed. Checked end to end by (loop, Id):
- * every row of every loop stored exactly once.
+ * The broker stopped (or the producer killed) while the producer sends: once the topic's end
+ * offsets show that some but not all of the planned messages are acknowledged, with at least two
+ * batches still to send. A failed producer is re-run (a DAG retry: it resends from the start, under
+ * the same event ids), then the topic is consumed. Checked end to end by (loop, Id): every row of
+ * every loop stored exactly once.
  */
-async function brokerProduceFault(population: string, loops: number): Promise<Row> {
+async function produceFault(population: string, loops: number, fault: ProduceFault): Promise<Row> {
+  const name = PRODUCE_FAULT_NAMES[fault];
   const planned = dataLines(population) * loops;
   const tries: string[] = [];
   for (let i = 1; i <= BROKER_TRIES; i++) {
-    const topic = `chaos.bproduce.${TAG}.${i}`;
+    const topic = `chaos.${fault}produce.${TAG}.${i}`;
     const args = [
       ...['--file', population, '--loops', String(loops), '--topic', topic, '--date', DATE],
       ...['--batch-size', String(PRODUCER_BATCH)],
@@ -522,7 +532,7 @@ async function brokerProduceFault(population: string, loops: number): Promise<Ro
     try {
       // Created here (as the producer would) so that its end offsets can be polled from the start.
       await ensureTopic(admin, topic, config.kafka.partitions);
-      run = start(`producer ${i} (broker restart)`, PRODUCER, args);
+      run = start(`producer ${i} (${name})`, PRODUCER, args);
       atStop = await waitForProgress(run, target, () => acknowledged(admin, topic));
     } finally {
       await admin.disconnect();
@@ -530,7 +540,10 @@ async function brokerProduceFault(population: string, loops: number): Promise<Ro
     const runningAtStop = running(run) && atStop < planned;
     let backSeconds = 0;
     let runningWhenBack = false;
-    if (runningAtStop) {
+    if (runningAtStop && fault === 'kill') {
+      process.kill(-run.child.pid!, 'SIGKILL');
+      say(`producer killed at ${atStop}/${planned} acknowledged (try ${i})`);
+    } else if (runningAtStop) {
       backSeconds = await brokerOutage();
       runningWhenBack = running(run);
       say(
@@ -548,20 +561,23 @@ async function brokerProduceFault(population: string, loops: number): Promise<Ro
       runningWhenBack,
     });
     const retries =
-      exit.code === 0 ? 0 : await retryUntilSuccess(`producer ${i} after broker restart`, PRODUCER, args);
-    const stop = runningAtStop
-      ? `stopped at ${atStop.toLocaleString('en-US')}/${planned.toLocaleString('en-US')} acknowledged, broker back in ${backSeconds.toFixed(0)} s`
-      : `producer done at ${atStop.toLocaleString('en-US')} acknowledged before the stop`;
+      exit.code === 0 ? 0 : await retryUntilSuccess(`producer ${i} after ${name}`, PRODUCER, args);
+    const at = `${atStop.toLocaleString('en-US')}/${planned.toLocaleString('en-US')} acknowledged`;
+    const stop = !runningAtStop
+      ? `producer done at ${atStop.toLocaleString('en-US')} acknowledged before the fault`
+      : fault === 'kill'
+        ? `killed at ${at}`
+        : `stopped at ${at}, broker back in ${backSeconds.toFixed(0)} s`;
     tries.push(
       `try ${i}: ${stop}; producer exit ${exit.code ?? exit.signal} (${landed}), topic held ${afterFault.toLocaleString('en-US')} after it, ${retries} re-runs`,
     );
     if (landed === 'missed') continue;
-    const db = freshDb('broker-produce');
+    const db = freshDb(`${fault}-produce`);
     if (
       (await runToEnd(
         'consumer (after produce fault)',
         CONSUMER,
-        consumerArgs(topic, db, `chaos-bproduce-${TAG}`),
+        consumerArgs(topic, db, `chaos-${fault}produce-${TAG}`),
       )) !== 0
     )
       throw new Error('consumer failed after the produce fault');
@@ -580,7 +596,7 @@ async function brokerProduceFault(population: string, loops: number): Promise<Ro
       duplicated: Math.max(rows.duplicated, consumed.duplicated),
     };
     return {
-      fault: 'broker restart mid-produce',
+      fault: name,
       runs: 1,
       tally: t,
       ok: isClean(t) && deadLetters === 0,
@@ -589,7 +605,7 @@ async function brokerProduceFault(population: string, loops: number): Promise<Ro
     };
   }
   return {
-    fault: 'broker restart mid-produce',
+    fault: name,
     runs: 0,
     tally: EMPTY_TALLY,
     ok: false,
@@ -644,9 +660,10 @@ async function main(): Promise<number> {
   await attempt('broker-consume', 'broker restart mid-consume', () =>
     brokerConsumeFault(population, p.loops),
   );
-  await attempt('broker-produce', 'broker restart mid-produce', () =>
-    brokerProduceFault(population, p.loops),
+  await attempt('broker-produce', PRODUCE_FAULT_NAMES.broker, () =>
+    produceFault(population, p.loops, 'broker'),
   );
+  await attempt('producer-kill', PRODUCE_FAULT_NAMES.kill, () => produceFault(population, p.loops, 'kill'));
 
   const table = markdownTable(
     [
