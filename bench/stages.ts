@@ -140,22 +140,14 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
   const selfReported: number[] = [];
   const perfReported: number[] = [];
   let firstTopic = '';
+  const producerArgs = (topic: string) => [
+    ...['--file', population, '--loops', String(loops)],
+    ...['--topic', topic, '--date', ctx.date],
+  ];
   for (const i of range(runs)) {
     const topic = `bench.population.${ctx.tag}.${i}`;
     await createTopic(ctx, topic);
-    const t = await timed(
-      ctx,
-      task(ctx, `producer run ${i}`, 'tasks/producer/cli.ts', [
-        '--file',
-        population,
-        '--loops',
-        String(loops),
-        '--topic',
-        topic,
-        '--date',
-        ctx.date,
-      ]),
-    );
+    const t = await timed(ctx, task(ctx, `producer run ${i}`, 'tasks/producer/cli.ts', producerArgs(topic)));
     ours.push(sample(t));
     selfReported.push(Number(lastJsonLine(t.stdoutFile)?.messagesPerSecond ?? 0));
     if (i === 1) firstTopic = topic;
@@ -180,16 +172,7 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
     ...(await profileNotes(
       ctx,
       'producer',
-      task(ctx, 'producer', 'tasks/producer/cli.ts', [
-        '--file',
-        population,
-        '--loops',
-        String(loops),
-        '--topic',
-        firstTopic,
-        '--date',
-        ctx.date,
-      ]),
+      task(ctx, 'producer', 'tasks/producer/cli.ts', producerArgs(firstTopic)),
     )),
   );
   if (ctx.params.anchors) {
@@ -226,21 +209,18 @@ export async function benchConsumer(
   const selfReported: number[] = [];
   const perfFetchRates: number[] = [];
   let firstDb = '';
-  for (const i of range(runs)) {
-    const db = path.join(ctx.dbDir, `consumer-${i}.db`);
+  /** Arguments of a consumer run into a fresh db file `name`. */
+  const freshConsumerRun = (name: string, group: string): { db: string; args: string[] } => {
+    const db = path.join(ctx.dbDir, `${name}.db`);
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${db}${suffix}`, { force: true });
     const args = [
-      '--date',
-      ctx.date,
-      '--topic',
-      topic,
-      '--group',
-      `bench-${ctx.tag}-${i}`,
-      '--db',
-      db,
-      '--workers',
-      String(consumerWorkers),
+      ...['--date', ctx.date, '--topic', topic, '--group', group],
+      ...['--db', db, '--workers', String(consumerWorkers)],
     ];
+    return { db, args };
+  };
+  for (const i of range(runs)) {
+    const { db, args } = freshConsumerRun(`consumer-${i}`, `bench-${ctx.tag}-${i}`);
     const t = await timed(ctx, task(ctx, `consumer run ${i}`, 'tasks/consumer/cli.ts', args));
     ours.push(sample(t));
     selfReported.push(Number(lastJsonLine(t.stdoutFile)?.messagesPerSecond ?? 0));
@@ -265,20 +245,7 @@ export async function benchConsumer(
     perfFetchRates.push(parseConsumerPerf(fs.readFileSync(a.stdoutFile, 'utf8')).fetchMessagesPerSecond);
   }
   if (ctx.params.profile.includes('consumer')) {
-    const db = path.join(ctx.dbDir, 'consumer-prof.db');
-    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${db}${suffix}`, { force: true });
-    const args = [
-      '--date',
-      ctx.date,
-      '--topic',
-      topic,
-      '--group',
-      `bench-${ctx.tag}-prof`,
-      '--db',
-      db,
-      '--workers',
-      String(consumerWorkers),
-    ];
+    const { args } = freshConsumerRun('consumer-prof', `bench-${ctx.tag}-prof`);
     notes.push(
       ...(await profileNotes(ctx, 'consumer', task(ctx, 'consumer', 'tasks/consumer/cli.ts', args))),
     );
