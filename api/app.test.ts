@@ -7,7 +7,13 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type Api } from './app.ts';
 import { CUBE_ENDPOINTS_ALL } from './endpoints.ts';
-import { SAMPLE_DATE, openApiChecker, sampleCsv, sampleCubeDb, type ResponseLike } from './test-support.ts';
+import {
+  SAMPLE_DATE,
+  openApiChecker,
+  sampleCsv,
+  sampleCubeDb,
+  type ResponseLike,
+} from '../test/api/support.ts';
 
 let api: Api;
 let server: http.Server;

@@ -9,7 +9,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSampleCubeDb } from '../test/fixtures/sample-cubes.ts';
-import { sampleCubeDb } from './test-support.ts';
+import { sampleCubeDb } from '../test/api/support.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const NEXT_DATE = '2016-01-01';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSampleCubeDb } from '../test/fixtures/sample-cubes.ts';
 import { createApp, type Api } from './app.ts';
-import { SAMPLE_DATE, sampleCubeDb } from './test-support.ts';
+import { SAMPLE_DATE, sampleCubeDb } from '../test/api/support.ts';
 
 const NEXT_DATE = '2016-01-01';
 const cleanups: (() => void | Promise<void>)[] = [];

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CUBES } from '../../lib/cubes.ts';
-import { buildCubes, type NeighborhoodFacts } from './cube-math.ts';
+import { buildCubes, replayCubes } from '../../test/fixtures/cube-reference.ts';
+import type { NeighborhoodFacts } from './cube-math.ts';
 import { writeCubeDb, type CubeRun } from './cube-db.ts';
 
 const counts = (v: number) => ({ total: 4 * v, private: v, public: v, both: v, uninsured: v });
@@ -52,11 +53,11 @@ function populationByDate(file: string): Record<string, number> {
 describe('writeCubeDb', () => {
   it('creates the catalogue tables and replaces only the re-run date', () => {
     const file = tmpDb();
-    writeCubeDb(file, buildCubes('2026-01-01', facts(5, 1)), run('2026-01-01'));
-    writeCubeDb(file, buildCubes('2026-01-02', facts(5, 2)), run('2026-01-02'));
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 1))), run('2026-01-01'));
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-02', facts(5, 2))), run('2026-01-02'));
     expect(populationByDate(file)).toEqual({ '2026-01-01': 500, '2026-01-02': 1000 });
 
-    const again = writeCubeDb(file, buildCubes('2026-01-01', facts(5, 3)), run('2026-01-01'));
+    const again = writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 3))), run('2026-01-01'));
     expect(populationByDate(file)).toEqual({ '2026-01-01': 1500, '2026-01-02': 1000 });
     // 5 neighborhoods + 5 brackets + city, times (income + self-employment + 4 age groups).
     expect(again).toMatchObject({ rowsOut: 11 * 6, rowsKept: 11 * 6 });
@@ -73,23 +74,23 @@ describe('writeCubeDb', () => {
 
   it('leaves the current file untouched when a build fails', () => {
     const file = tmpDb();
-    writeCubeDb(file, buildCubes('2026-01-01', facts(5, 1)), run('2026-01-01'));
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 1))), run('2026-01-01'));
     const before = fs.readFileSync(file);
     const broken = buildCubes('2026-01-02', facts(5, 2));
     broken.income[0]!.neighborhoods = null; // NOT NULL column: the insert fails mid-build
-    expect(() => writeCubeDb(file, broken, run('2026-01-02'))).toThrow(/NOT NULL/);
+    expect(() => writeCubeDb(file, replayCubes(broken), run('2026-01-02'))).toThrow(/NOT NULL/);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
     expect(fs.readdirSync(path.dirname(file))).toEqual(['cube_analytics.db']);
   });
 
   it('keeps a reader of the old file on a consistent snapshot across the swap', () => {
     const file = tmpDb();
-    writeCubeDb(file, buildCubes('2026-01-01', facts(5, 1)), run('2026-01-01'));
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 1))), run('2026-01-01'));
     const reader = new Database(file, { readonly: true });
     const count = () =>
       (reader.prepare(`SELECT count(*) AS n FROM ${CUBES.income.table}`).get() as { n: number }).n;
     expect(count()).toBe(11);
-    writeCubeDb(file, buildCubes('2026-01-02', facts(5, 2)), run('2026-01-02'));
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-02', facts(5, 2))), run('2026-01-02'));
     expect(count()).toBe(11); // still the old inode
     reader.close();
     expect(Object.keys(populationByDate(file))).toEqual(['2026-01-01', '2026-01-02']);
@@ -98,7 +99,7 @@ describe('writeCubeDb', () => {
   it('writes every row when a cube spans several multi-row INSERT chunks and a partial one', () => {
     const file = tmpDb();
     const cubes = buildCubes('2026-01-01', facts(300, 1));
-    const written = writeCubeDb(file, cubes, run('2026-01-01'));
+    const written = writeCubeDb(file, replayCubes(cubes), run('2026-01-01'));
     const db = new Database(file, { readonly: true });
     const stored = db.prepare(`SELECT * FROM ${CUBES.health_insurance.table} ORDER BY rowid`).all() as Record<
       string,
@@ -111,12 +112,12 @@ describe('writeCubeDb', () => {
 
   it('fails with the holder, leaving the current file, while another live run writes', () => {
     const file = tmpDb();
-    writeCubeDb(file, buildCubes('2026-01-01', facts(5, 1)), run('2026-01-01'));
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 1))), run('2026-01-01'));
     const before = fs.readFileSync(file);
     fs.writeFileSync(`${file}.lock`, `${process.ppid}\n`);
-    expect(() => writeCubeDb(file, buildCubes('2026-01-02', facts(5, 2)), run('2026-01-02'), 0)).toThrow(
-      `another compute-cube run (pid ${process.ppid}) is writing`,
-    );
+    expect(() =>
+      writeCubeDb(file, replayCubes(buildCubes('2026-01-02', facts(5, 2))), run('2026-01-02'), 0),
+    ).toThrow(`another compute-cube run (pid ${process.ppid}) is writing`);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 });

@@ -14,7 +14,7 @@ import {
   createTableSql,
   type CubeName,
 } from '../../lib/cubes.ts';
-import type { CubeRows, CubeSink } from './cube-math.ts';
+import type { CubeSink } from './cube-math.ts';
 import { isAlive, withWriteLock } from './write-lock.ts';
 
 export interface CubeRun {
@@ -64,24 +64,21 @@ function removeStaleTemps(cubeDbPath: string): void {
 }
 
 /**
- * Replaces the rows of `run.date` in cube_analytics.db with `rows`, keeping every other date.
+ * Replaces the rows of `run.date` in cube_analytics.db with the rows `emit` hands to its sink,
+ * keeping every other date.
  * One writer at a time: a concurrent run waits for the lock file beside the db (write-lock.ts).
  */
 export function writeCubeDb(
   cubeDbPath: string,
-  rows: CubeRows | ((sink: CubeSink) => void),
+  emit: (sink: CubeSink) => void,
   run: CubeRun,
   lockWaitMs?: number,
 ): WriteResult {
   fs.mkdirSync(path.dirname(cubeDbPath), { recursive: true });
-  return withWriteLock(`${cubeDbPath}.lock`, () => buildAndSwap(cubeDbPath, rows, run), lockWaitMs);
+  return withWriteLock(`${cubeDbPath}.lock`, () => buildAndSwap(cubeDbPath, emit, run), lockWaitMs);
 }
 
-function buildAndSwap(
-  cubeDbPath: string,
-  rows: CubeRows | ((sink: CubeSink) => void),
-  run: CubeRun,
-): WriteResult {
+function buildAndSwap(cubeDbPath: string, emit: (sink: CubeSink) => void, run: CubeRun): WriteResult {
   removeStaleTemps(cubeDbPath);
   const tmp = `${cubeDbPath}.tmp-${process.pid}-${Date.now()}`;
   const db = new Database(tmp);
@@ -109,8 +106,7 @@ function buildAndSwap(
         insert[cube].add(row);
         rowsOut++;
       };
-      if (typeof rows === 'function') rows(sink);
-      else for (const name of CUBE_NAMES) for (const row of rows[name]) sink(name, row);
+      emit(sink);
       for (const name of CUBE_NAMES) insert[name].flush();
       db.prepare(
         `INSERT INTO ${CUBE_RUNS_TABLE} (run_id, date, built_at, rows_in, neighborhoods, unknown_income, rows_out, duration_ms, source)

@@ -5,9 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AGE_GROUPS, type CubeRow } from '../../lib/cubes.ts';
 import { SOURCES, headerOf } from '../../lib/sources.ts';
 import { SAMPLE_DIR, joinSample } from '../../test/fixtures/sample-cubes.ts';
+import { buildCubes, factsReader } from '../../test/fixtures/cube-reference.ts';
 import {
-  buildCubes,
-  factsReader,
   incomeBrackets,
   perCapitaIncome,
   ratioOrNull,

@@ -79,7 +79,7 @@ const field = (columns: readonly string[], set: FactField['set']): FactField => 
 /**
  * Every number of NeighborhoodFacts, in a fixed order. A sum follows sumOrNull (one unknown term
  * makes it unknown), so SQLite's NULL-propagating `+` computes the same value in the query
- * (read-input.ts) as the loop of factsReader does here for raw rows.
+ * (read-input.ts) as the reference reader of raw rows does in the tests (test/fixtures/cube-reference.ts).
  */
 export const FACT_FIELDS: readonly FactField[] = [
   field([POPULATION_COLUMN], (f, v) => (f.population = v)),
@@ -128,39 +128,6 @@ export function factsFromFieldValues(row: readonly unknown[]): NeighborhoodFacts
   return facts;
 }
 
-/**
- * Compiles a reader of positional rows holding the raw columns (a parsed CSV line, a SELECT of
- * the columns themselves) into facts. `columns` names the positions; every column the cubes read
- * must be present. Values must already be numbers, numeric text or empty/null (cleaned upstream).
- */
-export function factsReader(
-  columns: readonly string[],
-  idColumn = 'id',
-  neighborhoodColumn = 'neighborhood',
-): (row: readonly unknown[]) => NeighborhoodFacts {
-  const index = (name: string): number => {
-    const i = columns.indexOf(name);
-    if (i < 0) throw new Error(`input has no column ${name}`);
-    return i;
-  };
-  const positions = [
-    [index(idColumn)],
-    [index(neighborhoodColumn)],
-    ...FACT_FIELDS.map((f) => f.columns.map(index)),
-  ];
-  return (row) =>
-    factsFromFieldValues(
-      positions.map((cols, k) => {
-        if (k < 2) return row[cols[0]!];
-        const terms: Cell[] = cols.map((i) => {
-          const v = row[i];
-          return v === null || v === undefined || v === '' ? null : Number(v);
-        });
-        return sumOrNull(terms);
-      }),
-    );
-}
-
 export function perCapitaIncome(f: NeighborhoodFacts): Cell {
   return ratioOrNull(f.aggregateIncome, f.population);
 }
@@ -183,7 +150,6 @@ export function incomeBrackets(facts: readonly NeighborhoodFacts[]): Map<number,
   return brackets;
 }
 
-export type CubeRows = Record<CubeName, CubeRow[]>;
 /** Receives every row of every cube, in order: neighborhoods (by Id), brackets 1..5, city. */
 export type CubeSink = (cube: CubeName, row: CubeRow) => void;
 
@@ -360,11 +326,4 @@ export function emitCubes(date: string, facts: readonly NeighborhoodFacts[], sin
       sink('health_insurance', healthRow(base, age, rolled(acc), acc.members, unknownCount(acc)));
     }
   }
-}
-
-/** emitCubes collected into arrays (tests, fixtures, small inputs). */
-export function buildCubes(date: string, facts: readonly NeighborhoodFacts[]): CubeRows {
-  const rows: CubeRows = { income: [], health_insurance: [], self_employment: [] };
-  emitCubes(date, facts, (cube, row) => rows[cube].push(row));
-  return rows;
 }

@@ -1,5 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { prepareBatch, reachedEndOffsets, remainingMessages, type RawMessage } from './batch.ts';
+import {
+  finishBatch,
+  parseBatch,
+  reachedEndOffsets,
+  remainingMessages,
+  type JoinedLookup,
+  type RawMessage,
+} from './batch.ts';
+
+/** Both passes, as the consumer runs them: parse, then match against the joined Ids. */
+function prepareBatch(
+  topic: string,
+  partition: number,
+  messages: readonly RawMessage[],
+  fromOffset: number | null,
+  joined: JoinedLookup,
+) {
+  const { parsed, firstIndex } = parseBatch(messages, fromOffset);
+  return finishBatch(topic, partition, messages, firstIndex, parsed, joined);
+}
 
 const event = (id: number, loop = 1, date = '2026-11-28') => ({
   eventId: `ev-${id}-${loop}`,

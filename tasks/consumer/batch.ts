@@ -86,20 +86,9 @@ export function parseBatch(
 
 /**
  * Splits a batch into events to store (validated and with a joined row for their date and Id)
- * and dead letters (with the reason). `fromOffset` is the stored next offset: messages below it
- * are already in SQLite and skipped.
+ * and dead letters (with the reason). `firstIndex` (from parseBatch) skips the messages below the
+ * stored next offset, already in SQLite.
  */
-export function prepareBatch(
-  topic: string,
-  partition: number,
-  messages: readonly RawMessage[],
-  fromOffset: number | null,
-  joined: JoinedLookup,
-): PreparedBatch {
-  const { parsed, firstIndex } = parseBatch(messages, fromOffset);
-  return finishBatch(topic, partition, messages, firstIndex, parsed, joined);
-}
-
 export function finishBatch(
   topic: string,
   partition: number,

@@ -10,7 +10,8 @@ import {
   type AttributeSource,
   type JoinedRow,
 } from './join.ts';
-import { formatJoinedRow, joinedHeaderLine } from './output.ts';
+import { formatJoinedRow } from '../../test/fixtures/joined-row.ts';
+import { joinedHeaderLine } from './output.ts';
 
 const HEALTH_WIDTH = SOURCES.health_insurance.labels.length * 2;
 

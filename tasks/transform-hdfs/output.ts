@@ -16,17 +16,10 @@ export function rejectsHeaderLine(): string {
   return formatCsvLine(REJECTS_HEADER);
 }
 
-function appendCells(line: string, values: readonly Cell[]): string {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    line += v === null ? ',' : `,${v}`;
-  }
-  return line;
-}
-
 /**
  * Encodes joined rows straight into byte chunks: integers digit by digit, no intermediate string
- * per cell or per line (the string path cost ~40% of a 250k-row run). Same bytes as formatJoinedRow.
+ * per cell or per line (the string path cost ~40% of a 250k-row run). Same bytes as the plain string
+ * formatter the tests compare it with (test/fixtures/joined-row.ts).
  */
 export class JoinedRowEncoder {
   private buf: Buffer;
@@ -92,15 +85,6 @@ export class JoinedRowEncoder {
     this.pos = 0;
     this.onChunk(chunk);
   }
-}
-
-/** One line of all_data_joined.csv; NULL is an empty cell. */
-export function formatJoinedRow(row: JoinedRow): string {
-  let line = `${row.id},${formatCsvField(row.neighborhood)}`;
-  line = appendCells(line, row.income);
-  line = appendCells(line, row.health);
-  line = appendCells(line, row.selfEmployment);
-  return `${line}\n`;
 }
 
 export function formatReject(r: Reject): string {

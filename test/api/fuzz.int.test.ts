@@ -1,4 +1,4 @@
-// The OpenAPI-driven fuzz (api/fuzz.sh: schemathesis, every check, every operation) as part of the
+// The OpenAPI-driven fuzz (test/api/fuzz.sh: schemathesis, every check, every operation) as part of the
 // integration suite. It needs the project venv (.venv, made by npm run airflow:setup, which pins
 // schemathesis); without it the test is skipped and says why.
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const schemathesis = process.env.SCHEMATHESIS ?? path.join(root, '.venv/bin/schemathesis');
 const available = fs.existsSync(schemathesis);
 if (!available) {
@@ -18,7 +18,7 @@ if (!available) {
 
 describe.skipIf(!available)('OpenAPI fuzz (schemathesis)', () => {
   it('finds no server error and no response outside the document', () => {
-    const run = spawnSync('bash', [path.join(root, 'api/fuzz.sh')], {
+    const run = spawnSync('bash', [path.join(root, 'test/api/fuzz.sh')], {
       cwd: root,
       env: {
         ...process.env,

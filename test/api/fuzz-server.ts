@@ -1,13 +1,12 @@
 // Serves the API on a free loopback port over cubes built from data/sample by the real pipeline
-// functions (test/fixtures/sample-cubes.ts), for api/fuzz.sh. Prints `listening <port>` on stdout
+// functions (test/fixtures/sample-cubes.ts), for test/api/fuzz.sh. Prints `listening <port>` on stdout
 // once ready; SIGTERM stops it and removes its temporary directory.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSampleCubeDb } from '../test/fixtures/sample-cubes.ts';
-import { createApp } from './app.ts';
-
-const SAMPLE_DATE = '2015-12-31';
+import { SAMPLE_DATE } from './support.ts';
+import { buildSampleCubeDb } from '../fixtures/sample-cubes.ts';
+import { createApp } from '../../api/app.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-fuzz-'));
 const cubeDbPath = path.join(dir, 'cube_analytics.db');

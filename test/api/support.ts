@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Papa from 'papaparse';
-import { SOURCES } from '../lib/sources.ts';
-import { buildSampleCubeDb, SAMPLE_DIR } from '../test/fixtures/sample-cubes.ts';
-import type { OpenApiDocument } from './openapi.ts';
+import { SOURCES } from '../../lib/sources.ts';
+import { buildSampleCubeDb, SAMPLE_DIR } from '../fixtures/sample-cubes.ts';
+import type { OpenApiDocument } from '../../api/openapi.ts';
 
 export const SAMPLE_DATE = '2015-12-31';
 

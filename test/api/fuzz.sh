@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # OpenAPI-driven fuzz of the API with schemathesis: starts the API on a free loopback port over the
-# sample cubes (api/fuzz-server.ts), runs every schemathesis check (server errors, response schema,
+# sample cubes (test/api/fuzz-server.ts), runs every schemathesis check (server errors, response schema,
 # status codes, content types, headers, negative-data rejection, unsupported methods...) on every
 # operation of /openapi.json, and exits non-zero on any failure.
 #
-#   api/fuzz.sh                 # start a server on the sample cubes and fuzz it
-#   api/fuzz.sh http://host:8000 # fuzz a running API instead
+#   test/api/fuzz.sh                 # start a server on the sample cubes and fuzz it
+#   test/api/fuzz.sh http://host:8000 # fuzz a running API instead
 #
 # Environment: SCHEMATHESIS (default .venv/bin/schemathesis), FUZZ_MAX_EXAMPLES (default 100 per
 # operation), FUZZ_SEED (default 20151231: reproducible runs), FUZZ_REPORT_DIR (junit report, optional).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 SCHEMATHESIS="${SCHEMATHESIS:-.venv/bin/schemathesis}"
 if [[ ! -x "$SCHEMATHESIS" ]]; then
@@ -28,7 +28,7 @@ trap cleanup EXIT
 
 if [[ -z "$base_url" ]]; then
   port_file="$(mktemp)"
-  LOG_LEVEL="${LOG_LEVEL:-warn}" node --import tsx api/fuzz-server.ts >"$port_file" &
+  LOG_LEVEL="${LOG_LEVEL:-warn}" node --import tsx test/api/fuzz-server.ts >"$port_file" &
   server_pid=$!
   for _ in $(seq 1 300); do
     if grep -q '^listening ' "$port_file"; then break; fi
