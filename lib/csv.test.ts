@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
-  checkHeader,
+  mapHeader,
+  type HeaderMap,
   CsvError,
   formatCsvField,
   formatCsvLine,
@@ -181,31 +182,69 @@ describe('readCsvRecordsWithHeader', () => {
     );
   });
 
-  it('fails on a wrong header naming the file and the column', async () => {
+  it('fails on a wrong header naming the file and the missing column', async () => {
     const text = 'Neighborhood,ID,Estimate; Total,Margin of Error; Total\nA,1,1,1\n';
     await expect(collect(readCsvRecordsWithHeader(chunked(text), header, 'pop.csv'))).rejects.toThrow(
-      'pop.csv: header column 2 is "ID", expected "Id"',
+      'pop.csv: header is missing column "Id" (3 of 4 found)',
     );
+  });
+
+  it('matches columns by name: another order reads the same, extra columns are ignored and reported', async () => {
+    const inOrder = await collect(
+      readCsvRecordsWithHeader(chunked(`${header.join(',')}\nA,1,10,2\nB,2,5,1\n`), header, 'pop.csv'),
+    );
+    const seen: HeaderMap[] = [];
+    const shuffled = await collect(
+      readCsvRecordsWithHeader(
+        chunked('Note,Margin of Error; Total,Id,Estimate; Total,Neighborhood\nx,2,1,10,A\ny,1,2,5,B\n'),
+        header,
+        'pop.csv',
+        { onHeader: (h) => seen.push(h) },
+      ),
+    );
+    expect(shuffled).toEqual(inOrder);
+    expect(seen).toEqual([{ positions: [4, 2, 3, 1], extra: ['Note'], width: 5, identity: false }]);
+  });
+
+  it('counts fields against the file header, not the expected one', async () => {
+    const text = 'Id,Extra,Neighborhood,Estimate; Total,Margin of Error; Total\n1,e,A,10,2\n2,A,10,2\n';
+    const records = await collect(readCsvRecordsWithHeader(chunked(text), header, 'pop.csv'));
+    expect(records[0]).toEqual({ line: 2, fields: ['A', '1', '10', '2'] });
+    expect(records[1]?.error).toBe('expected 5 fields, got 4');
   });
 });
 
-describe('checkHeader', () => {
+describe('mapHeader', () => {
   const expected = ['Neighborhood', 'Id', 'Estimate; Total'];
 
-  it('accepts the exact header, tolerating stray spaces', () => {
-    expect(() => checkHeader(['Neighborhood', ' Id ', 'Estimate; Total'], expected, 'f.csv')).not.toThrow();
+  it('maps the exact header to itself, tolerating stray spaces', () => {
+    expect(mapHeader(['Neighborhood', ' Id ', 'Estimate; Total'], expected, 'f.csv')).toEqual({
+      positions: [0, 1, 2],
+      extra: [],
+      width: 3,
+      identity: true,
+    });
   });
 
-  it('names the first mismatching, missing or extra column in one line', () => {
-    expect(() => checkHeader(['Neighborhood', 'Id', 'Estimate; Totals'], expected, 'f.csv')).toThrow(
-      new CsvError('f.csv: header column 3 is "Estimate; Totals", expected "Estimate; Total"'),
+  it('names every missing column, or a repeated one, in one line', () => {
+    expect(() => mapHeader(['Neighborhood', 'Id', 'Estimate; Totals'], expected, 'f.csv')).toThrow(
+      new CsvError('f.csv: header is missing column "Estimate; Total" (2 of 3 found)'),
     );
-    expect(() => checkHeader(['Neighborhood', 'Id'], expected, 'f.csv')).toThrow(
-      'f.csv: header is missing column 3 "Estimate; Total" (got 2 of 3 columns)',
+    expect(() => mapHeader(['Neighborhood'], expected, 'f.csv')).toThrow(
+      'f.csv: header is missing columns "Id", "Estimate; Total" (1 of 3 found)',
     );
-    expect(() => checkHeader([...expected, 'x'], expected, 'f.csv')).toThrow(
-      'f.csv: unexpected header column 4 "x" (expected 3 columns)',
+    expect(() => mapHeader([...expected, ' Id'], expected, 'f.csv')).toThrow(
+      'f.csv: header column "Id" appears twice',
     );
+  });
+
+  it('lists extra columns and marks a reordered header as not the identity', () => {
+    expect(mapHeader(['x', 'Estimate; Total', 'Id', 'Neighborhood'], expected, 'f.csv')).toEqual({
+      positions: [3, 2, 1],
+      extra: ['x'],
+      width: 4,
+      identity: false,
+    });
   });
 });
 

@@ -209,63 +209,88 @@ export async function* readCsvRecords(
   for await (const batch of readCsvBatches(input, options)) yield* batch;
 }
 
-/**
- * Throws a one-line CsvError naming the file and the first mismatching column. Cells are compared
- * after trimming (stray spaces around a header are harmless); order matters.
- */
-export function checkHeader(actual: readonly string[], expected: readonly string[], file: string): void {
-  const n = Math.max(actual.length, expected.length);
-  for (let i = 0; i < n; i++) {
-    const got = actual[i]?.trim();
-    const want = expected[i];
-    if (got === want) continue;
-    const column = `column ${i + 1}`;
-    if (want === undefined) {
-      throw new CsvError(
-        `${file}: unexpected header ${column} ${JSON.stringify(got)} (expected ${expected.length} columns)`,
-      );
-    }
-    if (got === undefined) {
-      throw new CsvError(
-        `${file}: header is missing ${column} ${JSON.stringify(want)} (got ${actual.length} of ${expected.length} columns)`,
-      );
-    }
-    throw new CsvError(
-      `${file}: header ${column} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`,
-    );
-  }
+/** Where the expected columns sit in a file's header (columns are matched by name, not position). */
+export interface HeaderMap {
+  /** For each expected column, its index in the file's records. */
+  positions: number[];
+  /** Columns of the file that are not expected: ignored, and reported. */
+  extra: string[];
+  /** Fields per record in the file. */
+  width: number;
+  /** The file's columns are exactly the expected ones, in order: records need no reordering. */
+  identity: boolean;
 }
 
 /**
- * Reads a CSV whose first record must be `expected`, yielding the data records in batches. An
- * empty file is a CsvError; a header-only file yields nothing. A record whose field count differs
- * from the header's gets `error` set (the caller rejects it with that reason).
+ * Matches a file's header to the expected columns by name (trimmed: stray spaces around a header
+ * are harmless), in any order. Extra columns are ignored and listed; a missing or repeated column is
+ * a one-line CsvError naming the file and the column.
+ */
+export function mapHeader(actual: readonly string[], expected: readonly string[], file: string): HeaderMap {
+  const index = new Map<string, number>();
+  actual.forEach((name, i) => {
+    const trimmed = name.trim();
+    if (index.has(trimmed))
+      throw new CsvError(`${file}: header column ${JSON.stringify(trimmed)} appears twice`);
+    index.set(trimmed, i);
+  });
+  const missing = expected.filter((name) => !index.has(name));
+  if (missing.length > 0) {
+    const named = missing.slice(0, 3).map((name) => JSON.stringify(name));
+    const list = missing.length > 3 ? `${named.join(', ')} and ${missing.length - 3} more` : named.join(', ');
+    throw new CsvError(
+      `${file}: header is missing ${missing.length === 1 ? 'column' : 'columns'} ${list} (${expected.length - missing.length} of ${expected.length} found)`,
+    );
+  }
+  const positions = expected.map((name) => index.get(name) as number);
+  const wanted = new Set(expected);
+  const extra = actual.map((name) => name.trim()).filter((name) => !wanted.has(name));
+  const identity = actual.length === expected.length && positions.every((p, i) => p === i);
+  return { positions, extra, width: actual.length, identity };
+}
+
+/** A record's fields in the expected order (cells a short record lacks are empty). */
+function reorder(fields: string[], positions: readonly number[]): string[] {
+  return positions.map((p) => fields[p] ?? '');
+}
+
+export interface ReadCsvWithHeaderOptions extends ReadCsvOptions {
+  /** Called once with the file's header mapping (its `extra` columns are ignored). */
+  onHeader?: (header: HeaderMap) => void;
+}
+
+/**
+ * Reads a CSV whose header must name every `expected` column, in any order, yielding the data
+ * records in batches with their fields in the expected order. An empty file is a CsvError; a
+ * header-only file yields nothing. A record whose field count differs from the header's gets
+ * `error` set (the caller rejects it with that reason).
  */
 export async function* readCsvBatchesWithHeader(
   input: AsyncIterable<Buffer | string>,
   expected: readonly string[],
   file: string,
-  options: ReadCsvOptions = {},
+  options: ReadCsvWithHeaderOptions = {},
 ): AsyncGenerator<CsvRecord[]> {
-  let headerSeen = false;
+  let header: HeaderMap | undefined;
   for await (const batch of readCsvBatches(input, options)) {
     let records = batch;
-    if (!headerSeen) {
-      const header = batch[0] as CsvRecord;
-      if (header.error !== undefined)
-        throw new CsvError(`${file}: header line ${header.line}: ${header.error}`);
-      checkHeader(header.fields, expected, file);
-      headerSeen = true;
+    if (!header) {
+      const first = batch[0] as CsvRecord;
+      if (first.error !== undefined) throw new CsvError(`${file}: header line ${first.line}: ${first.error}`);
+      header = mapHeader(first.fields, expected, file);
+      options.onHeader?.(header);
       records = batch.slice(1);
     }
+    const { width, identity, positions } = header;
     for (const r of records) {
-      if (r.error === undefined && r.fields.length !== expected.length) {
-        r.error = `expected ${expected.length} fields, got ${r.fields.length}`;
+      if (r.error === undefined && r.fields.length !== width) {
+        r.error = `expected ${width} fields, got ${r.fields.length}`;
       }
+      if (!identity) r.fields = reorder(r.fields, positions);
     }
     if (records.length > 0) yield records;
   }
-  if (!headerSeen)
+  if (!header)
     throw new CsvError(`${file}: empty file, expected the header ${JSON.stringify(expected.join(','))}`);
 }
 
@@ -274,7 +299,7 @@ export async function* readCsvRecordsWithHeader(
   input: AsyncIterable<Buffer | string>,
   expected: readonly string[],
   file: string,
-  options: ReadCsvOptions = {},
+  options: ReadCsvWithHeaderOptions = {},
 ): AsyncGenerator<CsvRecord> {
   for await (const batch of readCsvBatchesWithHeader(input, expected, file, options)) yield* batch;
 }

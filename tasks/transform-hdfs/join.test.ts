@@ -191,7 +191,7 @@ describe('cleanAndJoin', () => {
     await expect(run(files({ income: '' }))).rejects.toThrow(CsvError);
     await expect(run(files({ income: '' }))).rejects.toThrow(/aggregate-household-income.*empty file/);
     await expect(run(files({ self_employment: 'Neighborhood,Id,Total\n' }))).rejects.toThrow(
-      /self-employment-income.*header column 3/,
+      /^self-employment-income[^:]*: header is missing columns "Estimate; Total:", "Margin of Error; Total:", "Estimate; Total: - With self-employment income" and 3 more \(2 of 8 found\)$/,
     );
     await expect(run(files({ health_insurance: `${header('health_insurance')}\n` }))).rejects.toThrow(
       EmptySourceError,

@@ -41,6 +41,8 @@ export interface TransformSummary extends JoinStats {
   date: string;
   outputs: { joined: string; latest: string; rejects: string; columns: string };
   rejectLines: number;
+  /** Columns of an input that no source schema names: ignored (columns are matched by header name). */
+  ignoredColumns: Partial<Record<AttributeSource, string[]>>;
   bytesRead: number;
   bytesWritten: number;
   durationMs: number;
@@ -135,6 +137,7 @@ export async function runTransform(
   let rowsJoined = 0;
   let bytesRead = 0;
   let stats: JoinStats | undefined;
+  const ignoredColumns: Partial<Record<AttributeSource, string[]>> = {};
 
   const progress = setInterval(() => {
     log.info(
@@ -148,6 +151,11 @@ export async function runTransform(
     const stream = hdfs.readStream(inputs[source].path).pipe(byteCounter((n) => (bytesRead += n)));
     return readCsvBatchesWithHeader(stream, headerOf(SOURCES[source]), SOURCES[source].file, {
       maxRecordChars: MAX_RECORD_CHARS,
+      onHeader: ({ extra }) => {
+        if (extra.length === 0) return;
+        ignoredColumns[source] = extra;
+        log.warn({ source, columns: extra }, 'ignoring columns that the source schema does not name');
+      },
     });
   };
 
@@ -196,6 +204,7 @@ export async function runTransform(
       ...stats,
       outputs: out,
       rejectLines,
+      ignoredColumns,
       bytesRead,
       bytesWritten: joined.bytes * 2 + rejects.bytes + Buffer.byteLength(manifest),
       durationMs: Date.now() - started,

@@ -6,9 +6,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Papa from 'papaparse';
 import { loadConfig } from '../../lib/config.ts';
+import { formatCsvLine } from '../../lib/csv.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
-import { SOURCES } from '../../lib/sources.ts';
+import { SOURCES, headerOf } from '../../lib/sources.ts';
 import { SAMPLE_DIR } from '../../test/fixtures/sample-cubes.ts';
 import { joinedColumns } from './join.ts';
 
@@ -67,6 +69,27 @@ async function freePort(): Promise<number> {
   await new Promise((r) => server.close(r));
   return port;
 }
+
+/** Rewrites every record of a CSV text (parsed by papaparse, written by our own formatter). */
+function mapCsv(text: string, edit: (cells: string[], index: number) => string[]): string {
+  const { data } = Papa.parse<string[]>(text.trimEnd(), { newline: '\n' });
+  return data
+    .map((cells, i) =>
+      formatCsvLine(
+        edit(
+          cells.map((c) => c.replace(/\r$/, '')),
+          i,
+        ),
+      ),
+    )
+    .join('');
+}
+
+/** The income file with its columns reversed and an extra "Note" column first. */
+const shuffledIncome = (text: string) =>
+  mapCsv(text, (cells, i) => [i === 0 ? 'Note' : `n${i}`, ...cells.reverse()]);
+
+const dropLastColumn = (text: string) => mapCsv(text, (cells) => cells.slice(0, -1));
 
 const ATTRIBUTE_FILES = [SOURCES.income.file, SOURCES.health_insurance.file, SOURCES.self_employment.file];
 
@@ -164,6 +187,59 @@ describe('transform-hdfs on the real WebHDFS', () => {
       expect.stringContaining(`NameNode unreachable at ${url}`),
     ]);
     expect(await hdfs.exists(`${base}/down`)).toBe(false);
+  });
+
+  it('matches columns by header name: reordered columns join the same, extra ones are listed', async () => {
+    const reordered = `${base}/raw-reordered`;
+    await hdfs.mkdirs(reordered);
+    for (const file of ATTRIBUTE_FILES) {
+      const text = fs.readFileSync(path.join(SAMPLE_DIR, file), 'utf8');
+      await hdfs.writeFile(
+        `${reordered}/${file}`,
+        file === SOURCES.income.file ? shuffledIncome(text) : text,
+      );
+    }
+    const plain = await transform([
+      '--date',
+      '2026-03-06',
+      '--raw-dir',
+      sampleRaw,
+      '--out-dir',
+      `${base}/p1`,
+    ]);
+    const shuffled = await transform([
+      '--date',
+      '2026-03-06',
+      '--raw-dir',
+      reordered,
+      '--out-dir',
+      `${base}/p2`,
+    ]);
+    expect([plain.code, shuffled.code]).toEqual([0, 0]);
+    expect(JSON.parse(shuffled.stdout)).toMatchObject({ ignoredColumns: { income: ['Note'] } });
+    expect(JSON.parse(plain.stdout)).toMatchObject({ ignoredColumns: {} });
+    for (const file of ['all_data_joined.csv', 'rejects.csv']) {
+      expect(await hdfs.readText(`${base}/p2/date=2026-03-06/${file}`)).toBe(
+        await hdfs.readText(`${base}/p1/date=2026-03-06/${file}`),
+      );
+    }
+  });
+
+  it('fails with one line naming a missing required column and writes nothing', async () => {
+    const raw = `${base}/raw-no-margin`;
+    await hdfs.mkdirs(raw);
+    for (const file of ATTRIBUTE_FILES) {
+      let text = fs.readFileSync(path.join(SAMPLE_DIR, file), 'utf8');
+      if (file === SOURCES.income.file) text = dropLastColumn(text);
+      await hdfs.writeFile(`${raw}/${file}`, text);
+    }
+    const run = await transform(['--date', '2026-03-07', '--raw-dir', raw, '--out-dir', `${base}/no-margin`]);
+    expect(run.code).toBe(1);
+    const lastHeader = headerOf(SOURCES.income).at(-1);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([
+      `transform-hdfs: ${SOURCES.income.file}: header is missing column ${JSON.stringify(lastHeader)} (3 of 4 found)`,
+    ]);
+    expect(await hdfs.exists(`${base}/no-margin/date=2026-03-07/all_data_joined.csv`)).toBe(false);
   });
 
   it('fails with one line naming a missing input file and writes nothing', async () => {
