@@ -1,6 +1,7 @@
 // One typed configuration object for every task and the API (Twelve-Factor: environment first,
 // then CLI flags on top). Defaults target the local stack on loopback; `.env.example` lists them all.
 import path from 'node:path';
+import { isCalendarDate } from './calendar-date.ts';
 
 export interface Config {
   /** Logical date of the run (YYYY-MM-DD); scopes every output. */
@@ -43,8 +44,6 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -69,13 +68,8 @@ export function today(): string {
 
 /** Validates a logical date: well-formed and a real calendar day. */
 export function parseDate(value: string): string {
-  if (
-    !DATE_RE.test(value) ||
-    Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
-    new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value
-  ) {
-    throw new ConfigError(`--date must be YYYY-MM-DD, got "${value}"`);
-  }
+  if (!isCalendarDate(value))
+    throw new ConfigError(`--date must be a calendar date YYYY-MM-DD, got "${value}"`);
   return value;
 }
 

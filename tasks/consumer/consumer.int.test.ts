@@ -292,6 +292,7 @@ describe('consumer against the real Kafka and SQLite', () => {
         { key: '4', value: JSON.stringify({ ...JSON.parse(good(4, 1)), neighborhood: 'x'.repeat(5000) }) },
         { key: '999', value: good(999, 1).replace('good-999', 'unmatched') },
         { key: '5', value: good(5, 1) },
+        { key: '6', value: JSON.stringify({ ...JSON.parse(good(6, 1)), date: '2026-02-30' }) },
       ],
     });
     await producer.disconnect();
@@ -301,8 +302,8 @@ describe('consumer against the real Kafka and SQLite', () => {
     const summary = JSON.parse(c.stdout);
     expect(summary).toMatchObject({
       stored: 3,
-      deadLetters: 4,
-      rejectsByReason: { invalid_json: 1, schema_mismatch: 1, oversized: 1, unmatched_id: 1 },
+      deadLetters: 5,
+      rejectsByReason: { invalid_json: 1, schema_mismatch: 2, oversized: 1, unmatched_id: 1 },
     });
     const db = openDb(s.db);
     expect(db.prepare('SELECT event_id FROM events ORDER BY event_id').pluck().all()).toEqual([
@@ -314,6 +315,7 @@ describe('consumer against the real Kafka and SQLite', () => {
       'invalid_json',
       'oversized',
       'schema_mismatch',
+      'schema_mismatch',
       'unmatched_id',
     ]);
     db.close();
@@ -322,8 +324,12 @@ describe('consumer against the real Kafka and SQLite', () => {
       'invalid_json',
       'oversized',
       'schema_mismatch',
+      'schema_mismatch',
       'unmatched_id',
     ]);
+    expect(dlq.find((d) => d.value.includes('2026-02-30')).detail).toBe(
+      'date must be a calendar date YYYY-MM-DD',
+    );
     for (const d of dlq) {
       expect(d).toMatchObject({
         topic: s.topic,

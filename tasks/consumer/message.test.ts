@@ -59,6 +59,8 @@ describe('parsePopulationMessage', () => {
     ['missing eventId', { ...good, eventId: undefined }],
     ['loop 0', { ...good, loop: 0 }],
     ['bad date', { ...good, date: '28/11/2026' }],
+    ['a day that does not exist', { ...good, date: '2026-02-30' }],
+    ['a month that does not exist', { ...good, date: '2026-13-45' }],
     ['negative estimate', { ...good, population_estimate_total: -1 }],
     ['fractional estimate', { ...good, population_estimate_total: 2558.5 }],
     ['estimate as a string', { ...good, population_estimate_total: '2558' }],

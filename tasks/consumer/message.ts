@@ -1,6 +1,7 @@
 // Validation of one `population_data` message against the topic contract (docs/CONTRACTS.md).
 // Pure and hand-written (no schema library): it runs once per message at 100k+ messages/s, so it
 // checks types and sizes with plain comparisons and returns a reason instead of throwing.
+import { isCalendarDate } from '../../lib/calendar-date.ts';
 
 /** Why a message cannot be stored; each reason is a label of consumer_rejects_total. */
 export type RejectReason = 'invalid_json' | 'schema_mismatch' | 'oversized' | 'unmatched_id';
@@ -41,7 +42,15 @@ export const LIMITS = {
   maxEstimate: 1_000_000_000,
 } as const;
 
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+// The messages of a run share one date: the last date that passed skips the calendar check.
+let lastCalendarDate = '';
+
+function isMessageDate(date: unknown): date is string {
+  if (date === lastCalendarDate) return true;
+  if (typeof date !== 'string' || !isCalendarDate(date)) return false;
+  lastCalendarDate = date;
+  return true;
+}
 
 export function isRejection(value: PopulationEvent | Rejection): value is Rejection {
   return (value as Rejection).reason !== undefined;
@@ -89,8 +98,7 @@ export function parsePopulationMessage(
     return reject('schema_mismatch', 'eventId must be a non-empty string');
   if (eventId.length > LIMITS.eventIdChars)
     return reject('oversized', `eventId longer than ${LIMITS.eventIdChars} characters`);
-  if (typeof date !== 'string' || !DATE_RE.test(date))
-    return reject('schema_mismatch', 'date must be YYYY-MM-DD');
+  if (!isMessageDate(date)) return reject('schema_mismatch', 'date must be a calendar date YYYY-MM-DD');
   if (typeof loop !== 'number' || !Number.isSafeInteger(loop) || loop < 1) {
     return reject('schema_mismatch', 'loop must be an integer >= 1');
   }
