@@ -537,7 +537,7 @@ describe('bad input: a 4xx JSON error that says what was wrong, never a 5xx or a
     expect(JSON.parse(res.body).error.code).toBe('malformed_encoding');
   });
 
-  it('rejects an over-long URL and a GET with a body', async () => {
+  it('rejects an over-long URL, a GET with a body and oversized headers, as the document says', async () => {
     const long = await request(server).get(`/api/income?neighborhood=${'a'.repeat(5000)}`);
     expect(long.status).toBe(414);
     expect(long.body.error.code).toBe('uri_too_long');
@@ -545,6 +545,15 @@ describe('bad input: a 4xx JSON error that says what was wrong, never a 5xx or a
       'GET /api/income HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc',
     );
     expect(body.status).toBe(413);
+    const headers = await rawRequest(
+      `GET /api/income HTTP/1.1\r\nHost: x\r\nX-Big: ${'h'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(headers.status).toBe(431);
+    for (const status of [long.status, body.status, headers.status]) {
+      for (const [path, item] of Object.entries(api.document.paths)) {
+        expect(item.get.responses, `${path} documents ${status}`).toHaveProperty(String(status));
+      }
+    }
   });
 
   const injections = [

@@ -253,6 +253,13 @@ const errorSchema: JsonSchema = {
 
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
 
+/** What the server answers on any path before routing, when a request exceeds its limits. */
+const REQUEST_LIMIT_RESPONSES = {
+  413: responseRef('BodyNotAllowed'),
+  414: responseRef('UriTooLong'),
+  431: responseRef('HeadersTooLarge'),
+};
+
 /** The OpenAPI 3.1 document of the API. */
 export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
   const schemas: Record<string, JsonSchema> = {
@@ -360,6 +367,8 @@ export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
     },
   };
 
+  for (const item of Object.values(paths)) Object.assign(item.get.responses, REQUEST_LIMIT_RESPONSES);
+
   return {
     openapi: '3.1.0',
     info: {
@@ -388,6 +397,9 @@ export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
         ),
         NotFound: errorResponse('Unknown path value (age group, cube) or no rows for the requested date'),
         Unavailable: errorResponse('The cube database is missing or unreadable'),
+        BodyNotAllowed: errorResponse('The request carried a body: this read-only API takes none'),
+        UriTooLong: errorResponse('The request URL is longer than the server accepts'),
+        HeadersTooLarge: errorResponse('The request headers are larger than the server accepts (16 kB)'),
       },
       headers: {
         ETag: { description: 'Strong validator of the representation', schema: { type: 'string' } },
