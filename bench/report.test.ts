@@ -11,6 +11,7 @@ const transform: StageResult = {
   },
   anchor: { name: 'DuckDB', rows: 250_000, samples: [{ seconds: 4 }, { seconds: 5 }, { seconds: 6 }] },
   target: SPEC_TARGETS.transform,
+  memoryBoundMb: 500,
   notes: ['streams'],
 };
 
@@ -27,7 +28,7 @@ describe('summarize', () => {
 
 describe('verdictOf', () => {
   it('compares medians with the anchor', () => {
-    expect(verdictOf(transform)).toEqual({ pass: true, detail: '2.00x anchor time (<= 2x anchor time)' });
+    expect(verdictOf(transform)).toEqual({ pass: false, detail: '2.00x anchor time (<= 1x anchor time)' });
   });
 
   it('uses the load generator rate and p99 for HTTP stages', () => {
@@ -35,10 +36,12 @@ describe('verdictOf', () => {
       stage: 'api',
       ours: { name: 'api', rows: 100, samples: [{ seconds: 10 }] },
       target: SPEC_TARGETS.api,
-      http: { requestsPerSecond: 20_000, p50Ms: 1, p99Ms: 12 },
+      http: { requestsPerSecond: 20_000, p50Ms: 1, p99Ms: 12, anchorRequestsPerSecond: 21_000 },
       notes: [],
     };
     expect(verdictOf(api).pass).toBe(false);
+    const fast = { ...api, http: { ...api.http!, p99Ms: 5 } };
+    expect(verdictOf(fast)).toMatchObject({ pass: true, detail: expect.stringContaining('95% of anchor') });
   });
 });
 
@@ -46,8 +49,9 @@ describe('rendering', () => {
   it('prints one row per stage with PASS/FAIL', () => {
     const table = renderTable([transform]);
     expect(table).toContain('| transform-hdfs |');
-    expect(table).toContain('| PASS ');
+    expect(table).toContain('| FAIL ');
     expect(table).toContain('391 MB');
+    expect(table).toMatch(/\| 391 MB \(<= 500 MB\) +\| PASS +\|$/m);
   });
 
   it('writes the machine and the command into the Markdown', () => {

@@ -1,7 +1,7 @@
 // The bench's result model and its renderings (terminal/Markdown table, JSON). Pure.
 import type { MachineInfo } from './machine.ts';
 import { markdownTable, formatNumber, formatRss, formatSeconds, type Column } from './table.ts';
-import { describeTarget, evaluate, type Target, type Verdict } from './targets.ts';
+import { describeTarget, evaluate, evaluateMemory, type Target, type Verdict } from './targets.ts';
 import { median, perSecond } from './stats.ts';
 
 export interface Sample {
@@ -22,8 +22,10 @@ export interface StageResult {
   ours: Side;
   anchor?: Side;
   target: Target;
-  /** HTTP stages: median latencies and requests/s measured by the load generator. */
-  http?: { requestsPerSecond: number; p50Ms: number; p99Ms: number };
+  /** HTTP stages: median latencies and requests/s measured by the load generator (and the anchor's). */
+  http?: { requestsPerSecond: number; p50Ms: number; p99Ms: number; anchorRequestsPerSecond?: number };
+  /** Bound on the peak RSS of the process tree (SPEC 9), for stages that have one. */
+  memoryBoundMb?: number;
   notes: string[];
 }
 
@@ -58,7 +60,7 @@ export function verdictOf(result: StageResult): Verdict {
   return evaluate(result.target, {
     rowsPerSecond: result.http?.requestsPerSecond ?? ours.rowsPerSecond,
     seconds: ours.seconds,
-    anchorRowsPerSecond: anchor?.rowsPerSecond,
+    anchorRowsPerSecond: result.http?.anchorRequestsPerSecond ?? anchor?.rowsPerSecond,
     anchorSeconds: anchor?.seconds,
     p99Ms: result.http?.p99Ms,
   });
@@ -76,6 +78,8 @@ const COLUMNS: Column[] = [
   { header: 'anchor RSS', align: 'right' },
   { header: 'measured vs target' },
   { header: 'result' },
+  { header: 'peak RSS vs bound' },
+  { header: 'memory' },
 ];
 
 export function tableRows(results: readonly StageResult[]): string[][] {
@@ -83,7 +87,9 @@ export function tableRows(results: readonly StageResult[]): string[][] {
     const ours = summarize(r.ours);
     const anchor = r.anchor ? summarize(r.anchor) : undefined;
     const verdict = verdictOf(r);
+    const memory = evaluateMemory(ours.peakRssKb, r.memoryBoundMb);
     const rate = r.http ? r.http.requestsPerSecond : ours.rowsPerSecond;
+    const anchorRate = r.http?.anchorRequestsPerSecond ?? anchor?.rowsPerSecond;
     return [
       r.stage,
       formatNumber(ours.rows),
@@ -92,10 +98,12 @@ export function tableRows(results: readonly StageResult[]): string[][] {
       formatRss(ours.peakRssKb),
       anchor?.name ?? '-',
       formatSeconds(anchor?.seconds),
-      formatNumber(anchor?.rowsPerSecond),
+      formatNumber(anchorRate),
       formatRss(anchor?.peakRssKb),
       verdict.detail,
       verdict.pass ? 'PASS' : 'FAIL',
+      memory?.detail ?? '-',
+      memory ? (memory.pass ? 'PASS' : 'FAIL') : '-',
     ];
   });
 }
@@ -130,7 +138,10 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '## Targets (SPEC section 9)',
     '',
-    ...report.results.map((r) => `- ${r.stage}: ${describeTarget(r.target)}`),
+    ...report.results.map(
+      (r) =>
+        `- ${r.stage}: ${describeTarget(r.target)}${r.memoryBoundMb ? `; peak RSS <= ${r.memoryBoundMb} MB` : ''}`,
+    ),
     '',
     '## Notes per stage',
     '',

@@ -4,8 +4,11 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { parseWorkers } from '../api/primary.ts';
 import { HdfsClient } from '../lib/hdfs.ts';
+import { recordResponse } from './anchors/replay-server.ts';
 import { SOURCES, SOURCE_NAMES } from '../lib/sources.ts';
 import { loadTest, waitForHttp, type LoadResult } from './api-load.ts';
 import { createTopic, lastJsonLine, profileNotes, task, timed, type BenchContext } from './context.ts';
@@ -19,7 +22,7 @@ import {
 import type { Sample, StageResult } from './report.ts';
 import { median } from './stats.ts';
 import { sampleTreeRss, type Timed } from './spawn.ts';
-import { SPEC_TARGETS } from './targets.ts';
+import { MEMORY_BOUNDS_MB, SPEC_TARGETS } from './targets.ts';
 
 const sample = (t: Timed): Sample => ({ seconds: t.seconds, peakRssKb: t.peakRssKb });
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
@@ -99,6 +102,7 @@ export async function benchTransform(ctx: BenchContext): Promise<StageResult> {
     ours: { name: 'transform-hdfs', rows: ctx.params.rows, samples: ours },
     anchor: { name: 'DuckDB same clean+join', rows: ctx.params.rows, samples: anchor },
     target: SPEC_TARGETS.transform,
+    memoryBoundMb: MEMORY_BOUNDS_MB.transform,
     notes,
   };
 }
@@ -191,6 +195,7 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
       ours: { name: 'producer', rows: produced, samples: ours },
       anchor: { name: 'kafka-producer-perf-test', rows: produced, samples: anchor },
       target: SPEC_TARGETS.producer,
+      memoryBoundMb: MEMORY_BOUNDS_MB.producer,
       notes,
     },
   };
@@ -252,7 +257,7 @@ export async function benchConsumer(
   }
   notes.push(
     `${messages.toLocaleString('en-US')} messages over ${ctx.params.rows.toLocaleString('en-US')} Ids, --workers ${consumerWorkers}; every run checked: events in SQLite = messages. Ours includes loading the date's joined attributes (${ctx.params.rows.toLocaleString('en-US')} rows from HDFS) and committing every batch; the perf-test only fetches and decompresses.`,
-    `self-reported rates (median): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s; perf-test fetch-only ${Math.round(median(perfFetchRates)).toLocaleString('en-US')} msg/s.`,
+    `self-reported rates (median): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s${perfFetchRates.length ? `; perf-test fetch-only ${Math.round(median(perfFetchRates)).toLocaleString('en-US')} msg/s` : ''}.`,
   );
   return {
     db: firstDb,
@@ -261,6 +266,7 @@ export async function benchConsumer(
       ours: { name: 'consumer', rows: messages, samples: ours },
       anchor: { name: 'kafka-consumer-perf-test', rows: messages, samples: anchor },
       target: SPEC_TARGETS.consumer,
+      memoryBoundMb: MEMORY_BOUNDS_MB.consumer,
       notes,
     },
   };
@@ -342,64 +348,111 @@ export async function benchComputeCube(
       ours: { name: 'compute-cube', rows: events, samples: ours },
       anchor: { name: 'DuckDB same cubes', rows: events, samples: anchor },
       target: SPEC_TARGETS.computeCube,
+      memoryBoundMb: MEMORY_BOUNDS_MB.computeCube,
       notes,
     },
   };
+}
+
+/** Starts a server process and resolves once `ready` answers; its output goes to logs/<name>.out. */
+async function startServer(
+  ctx: BenchContext,
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: string,
+) {
+  const out = fs.openSync(path.join(ctx.logDir, `${name}.out`), 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ctx.root,
+    env: { ...process.env, ...ctx.env, ...env },
+    stdio: ['ignore', out, out],
+  });
+  const rss = sampleTreeRss(child.pid);
+  const stop = async (): Promise<number | undefined> => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    fs.closeSync(out);
+    return rss.stop();
+  };
+  try {
+    await waitForHttp(ready, 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { stop };
 }
 
 export async function benchApi(ctx: BenchContext, cubeDb: string, port = 18_765): Promise<StageResult> {
   const { apiConnections, apiSeconds, runs } = ctx.params;
   const base = `http://127.0.0.1:${port}`;
   const url = `${base}/api/income`;
-  const out = fs.openSync(path.join(ctx.logDir, 'api.out'), 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ctx.root, 'api/server.ts')], {
-    cwd: ctx.root,
-    env: {
-      ...process.env,
-      ...ctx.env,
-      CUBE_DB: cubeDb,
-      API_PORT: String(port),
-      API_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', out, out],
-  });
-  const rss = sampleTreeRss(child.pid);
-  const samples: Sample[] = [];
+  const anchorUrl = `http://127.0.0.1:${port + 1}/api/income`;
+  const workers = parseWorkers(ctx.env.API_WORKERS ?? process.env.API_WORKERS, os.availableParallelism());
+  const api = await startServer(
+    ctx,
+    'api',
+    [path.join(ctx.root, 'api/server.ts')],
+    { CUBE_DB: cubeDb, API_PORT: String(port), API_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    `${base}/readyz`,
+  );
+  const recorded = path.join(ctx.logDir, 'api-income-response.json');
+  let anchor: Awaited<ReturnType<typeof startServer>> | undefined;
   const loads: LoadResult[] = [];
+  const anchorLoads: LoadResult[] = [];
+  let peak: number | undefined;
+  let anchorPeak: number | undefined;
   try {
-    await waitForHttp(`${base}/readyz`, 30_000);
-    await loadTest(url, apiConnections, 2); // warm-up: JIT, statement cache
+    fs.writeFileSync(recorded, JSON.stringify(await recordResponse(url)));
+    anchor = await startServer(
+      ctx,
+      'api-anchor',
+      [path.join(ctx.root, 'bench/anchors/replay-server.ts'), recorded, String(port + 1), String(workers)],
+      {},
+      anchorUrl,
+    );
+    // Warm-up (JIT, statement cache), then ours and the anchor alternate run by run.
+    await loadTest(url, apiConnections, 2);
+    await loadTest(anchorUrl, apiConnections, 2);
     for (const i of range(runs)) {
-      const r = await loadTest(url, apiConnections, apiSeconds);
-      if (r.non2xx > 0 || r.errors > 0)
-        throw new Error(`API load run ${i}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-      loads.push(r);
-      samples.push({ seconds: r.seconds });
-      ctx.log(`api run ${i}: ${Math.round(r.requestsPerSecond)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
+      for (const [side, target, into] of [
+        ['api', url, loads],
+        ['anchor', anchorUrl, anchorLoads],
+      ] as const) {
+        const r = await loadTest(target, apiConnections, apiSeconds);
+        if (r.non2xx > 0 || r.errors > 0)
+          throw new Error(`${side} load run ${i}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        into.push(r);
+        ctx.log(
+          `${side} run ${i}: ${Math.round(r.requestsPerSecond)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`,
+        );
+      }
     }
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    fs.closeSync(out);
+    anchorPeak = await anchor?.stop();
+    peak = await api.stop();
   }
-  const peak = rss.stop();
-  const medianOf = (pick: (l: LoadResult) => number): number => median(loads.map(pick));
+  const medianOf = (of: LoadResult[], pick: (l: LoadResult) => number): number => median(of.map(pick));
+  const side = (name: string, of: LoadResult[], rss: number | undefined) => ({
+    name,
+    rows: Math.round(medianOf(of, (l) => l.requests)),
+    samples: of.map((l) => ({ seconds: l.seconds, peakRssKb: rss })),
+  });
   return {
     stage: 'api /api/income',
-    ours: {
-      name: 'api',
-      rows: Math.round(medianOf((l) => l.requests)),
-      samples: samples.map((s) => ({ ...s, peakRssKb: peak })),
-    },
+    ours: side('api', loads, peak),
+    anchor: side('bare node:http replay', anchorLoads, anchorPeak),
     target: SPEC_TARGETS.api,
     http: {
-      requestsPerSecond: medianOf((l) => l.requestsPerSecond),
-      p50Ms: medianOf((l) => l.p50Ms),
-      p99Ms: medianOf((l) => l.p99Ms),
+      requestsPerSecond: medianOf(loads, (l) => l.requestsPerSecond),
+      p50Ms: medianOf(loads, (l) => l.p50Ms),
+      p99Ms: medianOf(loads, (l) => l.p99Ms),
+      anchorRequestsPerSecond: medianOf(anchorLoads, (l) => l.requestsPerSecond),
     },
     notes: [
-      `autocannon in the bench process, ${apiConnections} connections, ${apiSeconds} s per run after a 2 s warm-up, default page of /api/income; medians of ${runs} runs: p50 ${medianOf((l) => l.p50Ms)} ms, p99 ${medianOf((l) => l.p99Ms)} ms. No anchor (absolute target).`,
+      `autocannon in the bench process, ${apiConnections} connections, ${apiSeconds} s per run after a 2 s warm-up, default page of /api/income; medians of ${runs} runs: p50 ${medianOf(loads, (l) => l.p50Ms)} ms, p99 ${medianOf(loads, (l) => l.p99Ms)} ms.`,
+      `Anchor: a bare node:http server in ${workers} process(es), as many as the API's workers, replaying the API's recorded response (status, headers, body); runs alternate with ours. Anchor medians: ${Math.round(medianOf(anchorLoads, (l) => l.requestsPerSecond))} req/s, p99 ${medianOf(anchorLoads, (l) => l.p99Ms)} ms.`,
     ],
   };
 }

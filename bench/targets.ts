@@ -3,12 +3,15 @@
 export type Target =
   /** Absolute throughput floor, e.g. consumer >= 100k msg/s. */
   | { kind: 'minRate'; perSecond: number }
-  /** Our throughput / anchor throughput must be at least `ratio` (producer >= 50% of perf-test). */
+  /** Our throughput / anchor throughput must be at least `ratio` (producer >= 80% of perf-test). */
   | { kind: 'minThroughputRatio'; ratio: number }
-  /** Our time / anchor time must be at most `ratio` (transform, cube <= 2x DuckDB). */
+  /** Our time / anchor time must be at most `ratio` (transform <= 1x, cube <= 1.5x DuckDB). */
   | { kind: 'maxTimeRatio'; ratio: number }
-  /** HTTP load: requests/s floor and p99 latency ceiling. */
-  | { kind: 'http'; minRequestsPerSecond: number; maxP99Ms: number };
+  /**
+   * HTTP load: requests/s floor, p99 latency ceiling, and requests/s at least `minAnchorRatio` of a bare
+   * node:http server replaying the same response in the same run.
+   */
+  | { kind: 'http'; minRequestsPerSecond: number; maxP99Ms: number; minAnchorRatio: number };
 
 export interface Measured {
   rowsPerSecond: number;
@@ -25,12 +28,31 @@ export interface Verdict {
 }
 
 export const SPEC_TARGETS = {
-  producer: { kind: 'minThroughputRatio', ratio: 0.5 },
+  producer: { kind: 'minThroughputRatio', ratio: 0.8 },
   consumer: { kind: 'minRate', perSecond: 100_000 },
-  transform: { kind: 'maxTimeRatio', ratio: 2 },
-  computeCube: { kind: 'maxTimeRatio', ratio: 2 },
-  api: { kind: 'http', minRequestsPerSecond: 15_000, maxP99Ms: 10 },
+  transform: { kind: 'maxTimeRatio', ratio: 1 },
+  computeCube: { kind: 'maxTimeRatio', ratio: 1.5 },
+  api: { kind: 'http', minRequestsPerSecond: 15_000, maxP99Ms: 10, minAnchorRatio: 0.9 },
 } as const satisfies Record<string, Target>;
+
+/** Peak RSS of the stage's process tree at the SPEC's size (5M messages over 250k Ids), MB. */
+export const MEMORY_BOUNDS_MB = {
+  producer: 300,
+  consumer: 600,
+  transform: 500,
+  computeCube: 500,
+} as const;
+
+/** A stage's peak RSS against its bound; undefined when the stage has no bound. */
+export function evaluateMemory(
+  peakRssKb: number | undefined,
+  boundMb: number | undefined,
+): Verdict | undefined {
+  if (boundMb === undefined) return undefined;
+  if (peakRssKb === undefined) return { pass: false, detail: `not measured (<= ${boundMb} MB)` };
+  const mb = Math.round(peakRssKb / 1024);
+  return { pass: mb <= boundMb, detail: `${mb} MB (<= ${boundMb} MB)` };
+}
 
 /** Throughput ratio ours/anchor (1 = as fast as the anchor); undefined without an anchor. */
 export function throughputRatio(m: Measured): number | undefined {
@@ -53,7 +75,7 @@ export function describeTarget(t: Target): string {
     case 'maxTimeRatio':
       return `<= ${t.ratio}x anchor time`;
     case 'http':
-      return `>= ${int(t.minRequestsPerSecond)} req/s, p99 <= ${t.maxP99Ms} ms`;
+      return `>= ${int(t.minRequestsPerSecond)} req/s, p99 <= ${t.maxP99Ms} ms, >= ${Math.round(t.minAnchorRatio * 100)}% of anchor req/s`;
   }
 }
 
@@ -79,8 +101,16 @@ export function evaluate(target: Target, m: Measured): Verdict {
     }
     case 'http': {
       if (m.p99Ms === undefined) return { pass: false, detail: 'no latency measured' };
-      const pass = m.rowsPerSecond >= target.minRequestsPerSecond && m.p99Ms <= target.maxP99Ms;
-      return { pass, detail: `${int(m.rowsPerSecond)} req/s, p99 ${m.p99Ms} ms (${describeTarget(target)})` };
+      const r = throughputRatio(m);
+      if (r === undefined) return { pass: false, detail: 'no anchor measured' };
+      const pass =
+        m.rowsPerSecond >= target.minRequestsPerSecond &&
+        m.p99Ms <= target.maxP99Ms &&
+        r >= target.minAnchorRatio;
+      return {
+        pass,
+        detail: `${int(m.rowsPerSecond)} req/s, p99 ${m.p99Ms} ms, ${Math.round(r * 100)}% of anchor (${describeTarget(target)})`,
+      };
     }
   }
 }
