@@ -612,4 +612,16 @@ describe('bad input: a 4xx JSON error that says what was wrong, never a 5xx or a
       expect(res.body.error.code).toBe('method_not_allowed');
     }
   });
+
+  it('answers 405 on every path of the routers (every documented one, /docs), 404 elsewhere', async () => {
+    const documented = Object.keys(api.document.paths).map((p) => p.replace('{ageGroup}', '65-plus'));
+    for (const url of [...documented, '/docs', '/docs/swagger-ui.css', '/api/cubes/nope']) {
+      const res = await request(server).delete(url);
+      expect(res.status, url).toBe(405);
+    }
+    for (const url of ['/nope', '/api/incomes', '/docsx']) {
+      const res = await request(server).delete(url);
+      expect(res.status, url).toBe(404);
+    }
+  });
 });
