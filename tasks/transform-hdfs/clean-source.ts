@@ -21,15 +21,6 @@ export interface CleanRow {
   line: number;
 }
 
-/** One line of rejects.csv (`source,line,id,reason,raw`). `reason` starts with a reason code. */
-export interface Reject {
-  source: SourceName | 'join';
-  line: number | null;
-  id: string;
-  reason: string;
-  raw: string;
-}
-
 export const REJECT_CODES = [
   'malformed_row',
   'column_count',
@@ -44,16 +35,25 @@ export const REJECT_CODES = [
 ] as const;
 export type RejectCode = (typeof REJECT_CODES)[number];
 
+/**
+ * One line of rejects.csv (`source,line,id,reason,raw`): a typed code and what exactly was wrong.
+ * The file's `reason` column is `<code>: <detail>` (output.ts rejectReason).
+ */
+export interface Reject {
+  source: SourceName | 'join';
+  line: number | null;
+  id: string;
+  code: RejectCode;
+  detail: string;
+  raw: string;
+}
+
 /** Codes that note a problem on a row that is still written (the rest drop the row). */
 export const KEPT_ROW_CODES: ReadonlySet<RejectCode> = new Set(['bad_cell', 'neighborhood_mismatch']);
 
 /** Longest raw text kept in rejects.csv: enough to recognise a row, bounded for a 10 MB cell. */
 export const MAX_RAW_CHARS = 4096;
 const MAX_NEIGHBORHOOD_CHARS = 200;
-
-export function codeOf(reason: string): RejectCode {
-  return reason.slice(0, reason.indexOf(':')) as RejectCode;
-}
 
 export function truncateRaw(text: string): string {
   return text.length > MAX_RAW_CHARS
@@ -85,21 +85,21 @@ export class SourceCleaner {
     const rawId = (fields[1] ?? '').trim().slice(0, 40);
     if (record.error !== undefined) {
       const code: RejectCode = record.error.startsWith('expected ') ? 'column_count' : 'malformed_row';
-      reject({ source, line, id: rawId, reason: `${code}: ${record.error}`, raw: rawOf(fields) });
+      reject({ source, line, id: rawId, code, detail: record.error, raw: rawOf(fields) });
       return null;
     }
     const id = cleanId(fields[1] as string);
     if (typeof id !== 'number') {
-      reject({ source, line, id: rawId, reason: `bad_key: ${id.reason}`, raw: rawOf(fields) });
+      reject({ source, line, id: rawId, code: 'bad_key', detail: id.reason, raw: rawOf(fields) });
       return null;
     }
     const neighborhood = cleanNeighborhood(fields[0] as string);
     if (typeof neighborhood !== 'string' || neighborhood.length > MAX_NEIGHBORHOOD_CHARS) {
-      const why =
+      const detail =
         typeof neighborhood === 'string'
           ? `Neighborhood longer than ${MAX_NEIGHBORHOOD_CHARS} characters`
           : neighborhood.reason;
-      reject({ source, line, id: String(id), reason: `bad_neighborhood: ${why}`, raw: rawOf(fields) });
+      reject({ source, line, id: String(id), code: 'bad_neighborhood', detail, raw: rawOf(fields) });
       return null;
     }
     const cleaners = this.cleaners;
@@ -114,7 +114,8 @@ export class SourceCleaner {
           source,
           line,
           id: String(id),
-          reason: `bad_cell: ${this.columns[i]}: ${result.reason}; kept as NULL`,
+          code: 'bad_cell',
+          detail: `${this.columns[i]}: ${result.reason}; kept as NULL`,
           raw: truncateRaw(raw),
         });
       } else {

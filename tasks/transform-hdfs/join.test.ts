@@ -11,7 +11,7 @@ import {
   type JoinedRow,
 } from './join.ts';
 import { formatJoinedRow } from '../../test/fixtures/joined-row.ts';
-import { joinedHeaderLine } from './output.ts';
+import { joinedHeaderLine, rejectReason } from './output.ts';
 
 const HEALTH_WIDTH = SOURCES.health_insurance.labels.length * 2;
 
@@ -56,7 +56,7 @@ async function run(texts: Record<AttributeSource, string | Buffer>) {
     rows,
     rejects,
     stats,
-    reasons: rejects.map((r) => `${r.source}:${r.line}:${r.reason.split(':')[0]}`),
+    reasons: rejects.map((r) => `${r.source}:${r.line}:${r.code}`),
   };
 }
 
@@ -93,7 +93,7 @@ describe('cleanAndJoin', () => {
     const { rows, rejects, stats } = await run(files({ income }));
     expect(rows.map((r) => r.income[0])).toEqual([null, null, null]);
     expect(rows.map((r) => r.income[1])).toEqual([10, 20, 30]);
-    expect(rejects.map((r) => r.reason)).toEqual([
+    expect(rejects.map(rejectReason)).toEqual([
       expect.stringMatching(/^bad_cell: income_estimate_aggregate.*not a number: "abc"; kept as NULL$/),
       expect.stringMatching(/^bad_cell: .*negative count: -5/),
       expect.stringMatching(/^bad_cell: .*not an integer: 12.5/),
@@ -124,7 +124,7 @@ describe('cleanAndJoin', () => {
     expect(rows.map((r) => r.id)).toEqual([1, 2, 3]);
     expect(rows[0]!.income).toEqual([1000, 10]);
     expect(rows[1]!.health[0]).toBe(2);
-    expect(rejects.map((r) => [r.source, r.line, r.reason])).toEqual([
+    expect(rejects.map((r) => [r.source, r.line, rejectReason(r)])).toEqual([
       ['income', 3, 'duplicate_key: Id 1 already at line 2; first occurrence kept'],
       ['health_insurance', 5, 'duplicate_key: Id 2 already at line 3; first occurrence kept'],
     ]);
@@ -149,7 +149,7 @@ describe('cleanAndJoin', () => {
     const income = `${header('income')}\nAlpha,1,1000\nBeta,2,2000,20,extra\nGamma,3,3000,30\n`;
     const { rows, rejects } = await run(files({ income }));
     expect(rows.map((r) => r.id)).toEqual([3]);
-    expect(rejects.slice(0, 2).map((r) => r.reason)).toEqual([
+    expect(rejects.slice(0, 2).map(rejectReason)).toEqual([
       'column_count: expected 4 fields, got 3',
       'column_count: expected 4 fields, got 5',
     ]);
@@ -172,9 +172,7 @@ describe('cleanAndJoin', () => {
     const se = files().self_employment.replace('Beta,2,', 'Betta,2,');
     const { rows, rejects } = await run(files({ self_employment: se }));
     expect(rows[1]!.neighborhood).toBe('Beta');
-    expect(rejects).toMatchObject([
-      { source: 'self_employment', line: 3, reason: expect.stringMatching(/^neighborhood_mismatch/) },
-    ]);
+    expect(rejects).toMatchObject([{ source: 'self_employment', line: 3, code: 'neighborhood_mismatch' }]);
   });
 
   it('turns a 10 MB cell into NULL with a short reason and keeps every other row', async () => {
@@ -183,7 +181,8 @@ describe('cleanAndJoin', () => {
     const { rows, rejects } = await run(files({ income }));
     expect(rows.map((r) => r.income[0])).toEqual([null, 2000, 3000]);
     expect(rejects).toHaveLength(1);
-    expect(rejects[0]!.reason.length).toBeLessThan(200);
+    expect(rejects[0]!.code).toBe('bad_cell');
+    expect(rejectReason(rejects[0]!).length).toBeLessThan(200);
     expect(rejects[0]!.raw.length).toBeLessThan(5000);
   });
 

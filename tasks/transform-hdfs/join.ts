@@ -19,7 +19,6 @@ import { SOURCES, type SourceName } from '../../lib/sources.ts';
 import {
   KEPT_ROW_CODES,
   SourceCleaner,
-  codeOf,
   rawOf,
   type Cell,
   type CleanRow,
@@ -102,9 +101,8 @@ export async function cleanAndJoin(
     rowsDropped: 0,
   };
   const reject = (r: Reject): void => {
-    const code = codeOf(r.reason);
-    stats.rejects[code] = (stats.rejects[code] ?? 0) + 1;
-    if (!KEPT_ROW_CODES.has(code)) stats.rowsDropped++;
+    stats.rejects[r.code] = (stats.rejects[r.code] ?? 0) + 1;
+    if (!KEPT_ROW_CODES.has(r.code)) stats.rowsDropped++;
     sink.reject(r);
   };
 
@@ -151,15 +149,17 @@ export async function cleanAndJoin(
       const se = selfEmployment.get(row.id);
       if (inc === undefined || se === undefined) {
         const missing: AttributeSource = inc === undefined ? 'income' : 'self_employment';
-        const reason = `missing_in_${missing}: Id ${row.id} has no clean row in ${missing}`;
-        reject({ source: 'health_insurance', line: row.line, id: String(row.id), reason, raw: '' });
+        const code = `missing_in_${missing}` as const;
+        const detail = `Id ${row.id} has no clean row in ${missing}`;
+        const id = String(row.id);
+        reject({ source: 'health_insurance', line: row.line, id, code, detail, raw: '' });
         if (inc !== undefined) {
           income.delete(row.id);
-          reject({ source: 'income', line: inc.row.line, id: String(row.id), reason, raw: '' });
+          reject({ source: 'income', line: inc.row.line, id, code, detail, raw: '' });
         }
         if (se !== undefined) {
           selfEmployment.delete(row.id);
-          reject({ source: 'self_employment', line: se.row.line, id: String(row.id), reason, raw: '' });
+          reject({ source: 'self_employment', line: se.row.line, id, code, detail, raw: '' });
         }
         continue;
       }
@@ -175,7 +175,8 @@ export async function cleanAndJoin(
             source,
             line: other.line,
             id: String(row.id),
-            reason: `neighborhood_mismatch: ${JSON.stringify(other.neighborhood)} here, ${JSON.stringify(name)} in income; income's name kept`,
+            code: 'neighborhood_mismatch',
+            detail: `${JSON.stringify(other.neighborhood)} here, ${JSON.stringify(name)} in income; income's name kept`,
             raw: '',
           });
         }
@@ -205,7 +206,8 @@ export async function cleanAndJoin(
         source,
         line: entry.row.line,
         id: String(id),
-        reason: `missing_in_health_insurance: Id ${id} has no clean row in health_insurance`,
+        code: 'missing_in_health_insurance',
+        detail: `Id ${id} has no clean row in health_insurance`,
         raw: '',
       });
     }
@@ -219,7 +221,8 @@ function duplicate(source: SourceName, record: CsvRecord, id: number, first: num
     source,
     line: record.line,
     id: String(id),
-    reason: `duplicate_key: Id ${id} already at line ${first}; first occurrence kept`,
+    code: 'duplicate_key',
+    detail: `Id ${id} already at line ${first}; first occurrence kept`,
     raw: rawOf(record.fields),
   };
 }

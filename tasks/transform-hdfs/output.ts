@@ -87,8 +87,13 @@ export class JoinedRowEncoder {
   }
 }
 
+/** The `reason` column of rejects.csv: the code, then what exactly was wrong. */
+export function rejectReason(r: Reject): string {
+  return `${r.code}: ${r.detail}`;
+}
+
 export function formatReject(r: Reject): string {
-  return formatCsvLine([r.source, r.line, r.id, r.reason, r.raw]);
+  return formatCsvLine([r.source, r.line, r.id, rejectReason(r), r.raw]);
 }
 
 /** columns.json: original header -> column, per source, so nothing of the original is lost. */
