@@ -93,127 +93,151 @@ export async function cleanAndJoin(
   inputs: Record<AttributeSource, RecordBatches>,
   sink: JoinSink,
 ): Promise<JoinStats> {
-  const cleaners = createCleaners();
-  const stats: JoinStats = {
+  const join = new JoinRun(sink);
+  // The two build sides are read concurrently: both are network-bound reads of small files.
+  const [income, selfEmployment] = await Promise.all([
+    join.buildSide('income', inputs.income),
+    join.buildSide('self_employment', inputs.self_employment),
+  ]);
+  for (const source of ['income', 'self_employment'] as const) {
+    if (join.stats.rowsIn[source] === 0) throw new EmptySourceError(SOURCES[source].file);
+  }
+  await join.probe(inputs.health_insurance, income, selfEmployment);
+  if (join.stats.rowsIn.health_insurance === 0) throw new EmptySourceError(SOURCES.health_insurance.file);
+  join.rejectUnmatched({ income, self_employment: selfEmployment });
+  await sink.drain();
+  return join.stats;
+}
+
+/** Build side: Id -> clean row of income or self-employment. */
+type BuildSide = Map<number, BuildEntry>;
+
+/** One clean-and-join: the cleaners, the counts and the reject accounting, step by step. */
+class JoinRun {
+  private readonly cleaners = createCleaners();
+  readonly stats: JoinStats = {
     rowsIn: { income: 0, health_insurance: 0, self_employment: 0 },
     rowsJoined: 0,
     rejects: {},
     rowsDropped: 0,
   };
-  const reject = (r: Reject): void => {
+
+  constructor(private readonly sink: JoinSink) {}
+
+  readonly reject = (r: Reject): void => {
+    const stats = this.stats;
     stats.rejects[r.code] = (stats.rejects[r.code] ?? 0) + 1;
     if (!KEPT_ROW_CODES.has(r.code)) stats.rowsDropped++;
-    sink.reject(r);
+    this.sink.reject(r);
   };
 
-  const build = async (source: 'income' | 'self_employment'): Promise<Map<number, BuildEntry>> => {
-    const cleaner = cleaners[source];
-    const map = new Map<number, BuildEntry>();
-    for await (const batch of inputs[source]) {
-      stats.rowsIn[source] += batch.length;
+  /** Cleans a small source into its hash table; later duplicates of an Id are rejected. */
+  async buildSide(source: 'income' | 'self_employment', batches: RecordBatches): Promise<BuildSide> {
+    const cleaner = this.cleaners[source];
+    const map: BuildSide = new Map();
+    for await (const batch of batches) {
+      this.stats.rowsIn[source] += batch.length;
       for (const record of batch) {
-        const row = cleaner.clean(record, reject);
+        const row = cleaner.clean(record, this.reject);
         if (row === null) continue;
         const first = map.get(row.id);
         if (first !== undefined) {
-          reject(duplicate(source, record, row.id, first.row.line));
+          this.reject(duplicate(source, record, row.id, first.row.line));
           continue;
         }
         map.set(row.id, { row });
       }
-      await sink.drain();
+      await this.sink.drain();
     }
     return map;
-  };
-  // The two build sides are read concurrently: both are network-bound reads of small files.
-  const [income, selfEmployment] = await Promise.all([build('income'), build('self_employment')]);
-  for (const source of ['income', 'self_employment'] as const) {
-    if (stats.rowsIn[source] === 0) throw new EmptySourceError(SOURCES[source].file);
   }
 
-  const probe = cleaners.health_insurance;
-  // Id -> line of its first occurrence on the streamed side: detects and explains duplicates.
-  const seen = new Map<number, number>();
-  for await (const batch of inputs.health_insurance) {
-    stats.rowsIn.health_insurance += batch.length;
-    for (const record of batch) {
-      const row = probe.clean(record, reject);
-      if (row === null) continue;
-      const first = seen.get(row.id);
-      if (first !== undefined) {
-        reject(duplicate('health_insurance', record, row.id, first));
-        continue;
-      }
-      seen.set(row.id, row.line);
-      const inc = income.get(row.id);
-      const se = selfEmployment.get(row.id);
-      if (inc === undefined || se === undefined) {
-        const missing: AttributeSource = inc === undefined ? 'income' : 'self_employment';
-        const code = `missing_in_${missing}` as const;
-        const detail = `Id ${row.id} has no clean row in ${missing}`;
-        const id = String(row.id);
-        reject({ source: 'health_insurance', line: row.line, id, code, detail, raw: '' });
-        if (inc !== undefined) {
-          income.delete(row.id);
-          reject({ source: 'income', line: inc.row.line, id, code, detail, raw: '' });
+  /**
+   * Streams health insurance against the build sides: each clean, first-seen row is joined or
+   * rejected with its partners; matched Ids leave the build sides.
+   */
+  async probe(batches: RecordBatches, income: BuildSide, selfEmployment: BuildSide): Promise<void> {
+    const probe = this.cleaners.health_insurance;
+    // Id -> line of its first occurrence on the streamed side: detects and explains duplicates.
+    const seen = new Map<number, number>();
+    for await (const batch of batches) {
+      this.stats.rowsIn.health_insurance += batch.length;
+      for (const record of batch) {
+        const row = probe.clean(record, this.reject);
+        if (row === null) continue;
+        const first = seen.get(row.id);
+        if (first !== undefined) {
+          this.reject(duplicate('health_insurance', record, row.id, first));
+          continue;
         }
-        if (se !== undefined) {
-          selfEmployment.delete(row.id);
-          reject({ source: 'self_employment', line: se.row.line, id, code, detail, raw: '' });
-        }
-        continue;
+        seen.set(row.id, row.line);
+        const inc = income.get(row.id);
+        const se = selfEmployment.get(row.id);
+        income.delete(row.id);
+        selfEmployment.delete(row.id);
+        if (inc === undefined || se === undefined) this.rejectPartial(row, inc, se);
+        else this.joinRow(row, inc.row, se.row);
       }
-      income.delete(row.id);
-      selfEmployment.delete(row.id);
-      const name = inc.row.neighborhood;
-      for (const [source, other] of [
-        ['health_insurance', row],
-        ['self_employment', se.row],
-      ] as const) {
-        if (other.neighborhood !== name) {
-          reject({
-            source,
-            line: other.line,
-            id: String(row.id),
-            code: 'neighborhood_mismatch',
-            detail: `${JSON.stringify(other.neighborhood)} here, ${JSON.stringify(name)} in income; income's name kept`,
-            raw: '',
-          });
-        }
-      }
-      sink.row({
-        id: row.id,
-        neighborhood: name,
-        income: inc.row.values,
-        health: row.values,
-        selfEmployment: se.row.values,
-      });
-      stats.rowsJoined++;
-    }
-    const wait = sink.drain();
-    if (wait) await wait;
-  }
-
-  if (stats.rowsIn.health_insurance === 0) throw new EmptySourceError(SOURCES.health_insurance.file);
-
-  // Build-side rows the probe never reached: their Id has no clean health-insurance row.
-  for (const [source, map] of [
-    ['income', income],
-    ['self_employment', selfEmployment],
-  ] as const) {
-    for (const [id, entry] of map) {
-      reject({
-        source,
-        line: entry.row.line,
-        id: String(id),
-        code: 'missing_in_health_insurance',
-        detail: `Id ${id} has no clean row in health_insurance`,
-        raw: '',
-      });
+      const wait = this.sink.drain();
+      if (wait) await wait;
     }
   }
-  await sink.drain();
-  return stats;
+
+  /** An Id missing from income or self-employment: every row of it that exists is rejected. */
+  private rejectPartial(health: CleanRow, inc: BuildEntry | undefined, se: BuildEntry | undefined): void {
+    const missing: AttributeSource = inc === undefined ? 'income' : 'self_employment';
+    const code = `missing_in_${missing}` as const;
+    const detail = `Id ${health.id} has no clean row in ${missing}`;
+    const id = String(health.id);
+    this.reject({ source: 'health_insurance', line: health.line, id, code, detail, raw: '' });
+    if (inc !== undefined) this.reject({ source: 'income', line: inc.row.line, id, code, detail, raw: '' });
+    if (se !== undefined)
+      this.reject({ source: 'self_employment', line: se.row.line, id, code, detail, raw: '' });
+  }
+
+  /** The joined row, under income's neighborhood name; other names are recorded as mismatches. */
+  private joinRow(health: CleanRow, income: CleanRow, selfEmployment: CleanRow): void {
+    const name = income.neighborhood;
+    for (const [source, other] of [
+      ['health_insurance', health],
+      ['self_employment', selfEmployment],
+    ] as const) {
+      if (other.neighborhood !== name) {
+        this.reject({
+          source,
+          line: other.line,
+          id: String(health.id),
+          code: 'neighborhood_mismatch',
+          detail: `${JSON.stringify(other.neighborhood)} here, ${JSON.stringify(name)} in income; income's name kept`,
+          raw: '',
+        });
+      }
+    }
+    this.sink.row({
+      id: health.id,
+      neighborhood: name,
+      income: income.values,
+      health: health.values,
+      selfEmployment: selfEmployment.values,
+    });
+    this.stats.rowsJoined++;
+  }
+
+  /** Build-side rows the probe never reached: their Id has no clean health-insurance row. */
+  rejectUnmatched(sides: Record<'income' | 'self_employment', BuildSide>): void {
+    for (const source of ['income', 'self_employment'] as const) {
+      for (const [id, entry] of sides[source]) {
+        this.reject({
+          source,
+          line: entry.row.line,
+          id: String(id),
+          code: 'missing_in_health_insurance',
+          detail: `Id ${id} has no clean row in health_insurance`,
+          raw: '',
+        });
+      }
+    }
+  }
 }
 
 function duplicate(source: SourceName, record: CsvRecord, id: number, first: number): Reject {
