@@ -1,5 +1,6 @@
 // Pure checks of the chaos suite: what was produced against what SQLite holds, and whether a file
 // read after a fault is one of the whole versions it may be.
+import type { EventKey } from './observe.ts';
 
 export interface Tally {
   expected: number;
@@ -90,4 +91,20 @@ export function landing(o: {
   if (!midRun) return 'missed';
   if (o.exitCode !== 0) return 'failed';
   return o.runningWhenBack ? 'rode out' : 'missed';
+}
+
+/**
+ * Produced events against stored ones: lost and duplicated by event id; a duplicate by Kafka
+ * coordinates (the same message stored twice under two ids) counts too.
+ */
+export function eventTallies(expected: readonly EventKey[], stored: readonly EventKey[]): Tally {
+  const byId = tally(
+    expected.map((e) => e.eventId),
+    stored.map((e) => e.eventId),
+  );
+  const byOffset = tally(
+    expected.map((e) => `${e.partition}:${e.offset}`),
+    stored.map((e) => `${e.partition}:${e.offset}`),
+  );
+  return { ...byId, duplicated: Math.max(byId.duplicated, byOffset.duplicated) };
 }
