@@ -28,7 +28,7 @@ from pathlib import Path
 import pendulum
 from airflow.providers.docker.operators.docker import DockerOperator
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG, chain
 from docker.types import Mount
 
 DAG_ID = "data_pipeline"
@@ -152,5 +152,4 @@ with DAG(
         _docker_task(task_id, cli) if MODE == "docker" else _local_task(task_id, npm_script)
         for task_id, npm_script, cli in TASKS
     ]
-    for upstream, downstream in zip(steps, steps[1:]):
-        upstream >> downstream
+    chain(*steps)
