@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { oneLineReason, positiveInt } from './cli.ts';
+import { oneLineReason, parseInterval, positiveInt } from './cli.ts';
 
 describe('positiveInt', () => {
   it('accepts integers from 1', () => {
@@ -21,4 +21,18 @@ describe('oneLineReason', () => {
   it('stringifies non-errors', () => {
     expect(oneLineReason('plain')).toBe('plain');
   });
+});
+
+describe('parseInterval', () => {
+  it.each([
+    ['10s', 10_000],
+    ['500ms', 500],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['3', 3000],
+    ['0.5s', 500],
+    ['0', 0],
+  ])('%s is %d ms', (text, ms) => expect(parseInterval(text)).toBe(ms));
+  it('rejects nonsense with a clear message', () =>
+    expect(() => parseInterval('soon')).toThrow(/--interval/));
 });

@@ -9,6 +9,16 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** Parses `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds into milliseconds (--interval). */
+export function parseInterval(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InvalidArgumentError(`--interval must look like 10s, 500ms or 2m, got "${text}"`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  return Math.round(n * factor);
+}
+
 /** First line of an error's message: the one-line reason a task prints before exiting. */
 export function oneLineReason(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEventIdGenerator, encodeRow, messageValue, parseInterval } from './message.ts';
+import { createEventIdGenerator, encodeRow, messageValue } from './message.ts';
 
 describe('createEventIdGenerator', () => {
   it('gives unique, increasing UUIDv7-shaped ids, even many within one millisecond', () => {
@@ -51,17 +51,4 @@ describe('messageValue', () => {
     expect(value.population_estimate_total).toBeNull();
     expect(value.population_margin_of_error_total).toBeNull();
   });
-});
-
-describe('parseInterval', () => {
-  it.each([
-    ['10s', 10_000],
-    ['500ms', 500],
-    ['2m', 120_000],
-    ['1h', 3_600_000],
-    ['3', 3000],
-    ['0.5s', 500],
-  ])('%s is %d ms', (text, ms) => expect(parseInterval(text)).toBe(ms));
-  it('rejects nonsense with a clear message', () =>
-    expect(() => parseInterval('soon')).toThrow(/--interval/));
 });

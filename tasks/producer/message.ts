@@ -56,13 +56,3 @@ export function messageValue(
 ): string {
   return `{"eventId":"${eventId}","date":"${date}","loop":${loop}${row.tail},"producedAt":"${producedAt}"}`;
 }
-
-/** Parses `10s`, `500ms`, `2m`, or a bare number of seconds into milliseconds. */
-export function parseInterval(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new Error(`--interval must look like 10s, 500ms or 2m, got "${text}"`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
-  return Math.round(n * factor);
-}
