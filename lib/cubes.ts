@@ -151,4 +151,5 @@ export const CUBE_RUNS_TABLE = 'cube_runs';
 export const CUBE_RUNS_DDL = `CREATE TABLE IF NOT EXISTS "cube_runs" (
   "run_id" TEXT NOT NULL PRIMARY KEY, "date" TEXT NOT NULL, "built_at" TEXT NOT NULL,
   "rows_in" INTEGER NOT NULL, "neighborhoods" INTEGER NOT NULL, "unknown_income" INTEGER NOT NULL,
-  "rows_out" INTEGER NOT NULL, "duration_ms" INTEGER NOT NULL, "source" TEXT NOT NULL)`;
+  "rows_out" INTEGER NOT NULL, "duration_ms" INTEGER NOT NULL, "source" TEXT NOT NULL,
+  "newest_event_at" TEXT)`;

@@ -26,6 +26,8 @@ export interface CubeRun {
   unknownIncome: number;
   durationMs: number;
   source: string;
+  /** The newest `producedAt` of the input rows (freshness of the build), null when unknown. */
+  newestEventAt?: string | null;
 }
 
 export interface WriteResult {
@@ -109,8 +111,8 @@ function buildAndSwap(cubeDbPath: string, emit: (sink: CubeSink) => void, run: C
       emit(sink);
       for (const name of CUBE_NAMES) insert[name].flush();
       db.prepare(
-        `INSERT INTO ${CUBE_RUNS_TABLE} (run_id, date, built_at, rows_in, neighborhoods, unknown_income, rows_out, duration_ms, source)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO ${CUBE_RUNS_TABLE} (run_id, date, built_at, rows_in, neighborhoods, unknown_income, rows_out, duration_ms, source, newest_event_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         run.runId,
         run.date,
@@ -121,6 +123,7 @@ function buildAndSwap(cubeDbPath: string, emit: (sink: CubeSink) => void, run: C
         rowsOut,
         run.durationMs,
         run.source,
+        run.newestEventAt ?? null,
       );
     })();
     if (hasOld) db.exec('DETACH DATABASE prev');

@@ -30,13 +30,26 @@ export const INPUT_COLUMNS: readonly string[] = [
  * sumOrNull), which returns 27 values a row instead of the 64 cells (each value crossing into JS
  * costs more than SQLite's addition). Column names come from lib/sources.ts, quoted anyway.
  */
-export function selectFactsSql(): string {
+export function selectFactsSql(withProducedAt = false): string {
   const q = (c: string) => `"${c}"`;
   const fields = FACT_FIELDS.map((f) => f.columns.map(q).join(' + '));
+  if (withProducedAt) fields.push(PRODUCED_AT_COLUMN);
   return `SELECT id, neighborhood, ${fields.join(', ')} FROM ${INPUT_VIEW} WHERE date = ?`;
 }
 
-export function readFacts(dbPath: string, date: string): NeighborhoodFacts[] {
+/** When the event was produced (ISO-8601 UTC): what the cubes' freshness is measured from. */
+export const PRODUCED_AT_COLUMN = 'produced_at';
+
+export interface CubeInput {
+  facts: NeighborhoodFacts[];
+  /**
+   * The newest `producedAt` among the date's latest rows (ISO-8601), or null when the view has no
+   * produced_at column (a database written before it existed).
+   */
+  newestEventAt: string | null;
+}
+
+export function readFacts(dbPath: string, date: string): CubeInput {
   if (!fs.existsSync(dbPath))
     throw new CubeInputError(`database not found: ${dbPath} (run the consumer first)`);
   const db = openReadonly(dbPath);
@@ -56,14 +69,22 @@ export function readFacts(dbPath: string, date: string): NeighborhoodFacts[] {
         `${INPUT_VIEW} lacks ${missing.length} column(s): ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
       );
     }
-    const select = db.prepare(selectFactsSql()).raw(true);
+    const withProducedAt = present.has(PRODUCED_AT_COLUMN);
+    const select = db.prepare(selectFactsSql(withProducedAt)).raw(true);
     const facts: NeighborhoodFacts[] = [];
-    for (const row of select.iterate(date) as Iterable<unknown[]>) facts.push(factsFromFieldValues(row));
+    const producedAtIndex = FACT_FIELDS.length + 2;
+    let newestEventAt: string | null = null;
+    for (const row of select.iterate(date) as Iterable<unknown[]>) {
+      facts.push(factsFromFieldValues(row));
+      // ISO-8601 UTC strings of one format order as their instants.
+      const at = withProducedAt ? row[producedAtIndex] : null;
+      if (typeof at === 'string' && (newestEventAt === null || at > newestEventAt)) newestEventAt = at;
+    }
     if (facts.length === 0)
       throw new CubeInputError(
         `no rows for date ${date} in ${INPUT_VIEW} of ${dbPath} (did the consumer run for this date?)`,
       );
-    return facts;
+    return { facts, newestEventAt };
   } finally {
     db.close();
   }

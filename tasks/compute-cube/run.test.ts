@@ -86,6 +86,33 @@ describe('runComputeCube', () => {
     expect(after[1]!.population).toBe(before[1]!.population * 2);
   });
 
+  it('measures the build from the newest producedAt of its input (cube_runs, summary, metrics)', async () => {
+    const dbPath = await inputDb(['2026-01-01']);
+    const db = new Database(dbPath);
+    db.exec(`ALTER TABLE ${INPUT_VIEW} ADD COLUMN produced_at TEXT`);
+    const newest = new Date(Date.now() - 5_000).toISOString();
+    db.prepare(`UPDATE ${INPUT_VIEW} SET produced_at = ?`).run('2026-01-01T00:00:00.000Z');
+    db.prepare(`UPDATE ${INPUT_VIEW} SET produced_at = ? WHERE rowid = 7`).run(newest);
+    db.close();
+    const metrics = createCubeMetrics();
+    const summary = runComputeCube(
+      { date: '2026-01-01', dbPath, cubeDbPath: path.join(path.dirname(dbPath), 'cube_analytics.db') },
+      { log, metrics },
+    );
+    expect(summary.newestEventAt).toBe(newest);
+    expect(summary.latencySeconds).toBeGreaterThanOrEqual(5);
+    expect(summary.latencySeconds).toBeLessThan(60);
+    expect((await metrics.newestEvent.get()).values[0]?.value).toBe(Date.parse(newest) / 1000);
+    const cube = new Database(summary.cubeDbPath, { readonly: true });
+    expect(cube.prepare('SELECT newest_event_at FROM cube_runs').pluck().get()).toBe(newest);
+    cube.close();
+    // Without the column (an older consumer database) the build works, freshness unknown.
+    expect(run(await inputDb(['2026-01-01']), '2026-01-01')).toMatchObject({
+      newestEventAt: null,
+      latencySeconds: null,
+    });
+  });
+
   it('fails with a clear error and leaves no cube file when the input is unusable', async () => {
     const dbPath = await inputDb(['2026-01-01']);
     const cubeDbPath = path.join(path.dirname(dbPath), 'cube_analytics.db');

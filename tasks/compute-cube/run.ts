@@ -22,6 +22,10 @@ export interface CubeRunSummary {
   bytes: number;
   seconds: { read: number; compute: number; write: number; total: number };
   cubeDbPath: string;
+  /** The newest producedAt among the input rows; null when the input does not carry it. */
+  newestEventAt: string | null;
+  /** From newestEventAt to the swap of the new cubes (end-to-end latency of this build). */
+  latencySeconds: number | null;
 }
 
 export function runComputeCube(
@@ -30,7 +34,7 @@ export function runComputeCube(
 ): CubeRunSummary {
   const { log, metrics } = deps;
   const t0 = performance.now();
-  const facts = readFacts(options.dbPath, options.date);
+  const { facts, newestEventAt } = readFacts(options.dbPath, options.date);
   const t1 = performance.now();
   log.info({ rows: facts.length, date: options.date }, `read ${INPUT_VIEW}`);
   const unknownIncome = facts.filter((f) => perCapitaIncome(f) === null).length;
@@ -58,9 +62,16 @@ export function runComputeCube(
       unknownIncome,
       durationMs: Math.round(t2 - t0),
       source: `${options.dbPath}#${INPUT_VIEW}`,
+      newestEventAt,
     },
   );
   const t3 = performance.now();
+  const newestMs = newestEventAt === null ? Number.NaN : Date.parse(newestEventAt);
+  const latencySeconds = Number.isNaN(newestMs) ? null : Math.max(0, (Date.now() - newestMs) / 1000);
+  if (latencySeconds !== null) {
+    metrics.newestEvent.set(newestMs / 1000);
+    metrics.latency.set(latencySeconds);
+  }
   const seconds = {
     read: (t1 - t0) / 1000,
     /** Cube maths and SQLite inserts interleave: compute is the emit pass (inserts included). */
@@ -82,5 +93,7 @@ export function runComputeCube(
     bytes: written.bytes,
     seconds,
     cubeDbPath: options.cubeDbPath,
+    newestEventAt,
+    latencySeconds,
   };
 }

@@ -202,6 +202,7 @@ describe('joined attributes and the views (enrichment join)', () => {
       population_margin_of_error_total: 1.25,
       kafka_partition: 0,
       kafka_offset: 0,
+      produced_at: '2026-11-28T00:00:00.000Z',
       income_estimate_total: 39947000,
       income_margin_of_error_total: 6437773.5,
     });

@@ -180,7 +180,12 @@ export class EventStore {
       .prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name LIKE 'donnees_formatees%'`)
       .pluck()
       .get() as number;
-    if (hasViews < 2) this.db.transaction(() => this.recreateViews()).immediate();
+    // Views of an older version lack produced_at (compute-cube's freshness): recreated once.
+    const hasProducedAt =
+      this.db
+        .prepare(`SELECT 1 FROM pragma_table_info('donnees_formatees_latest') WHERE name = 'produced_at'`)
+        .get() !== undefined;
+    if (hasViews < 2 || !hasProducedAt) this.db.transaction(() => this.recreateViews()).immediate();
     const eventsInsert = (rows: number) =>
       `INSERT OR IGNORE INTO events (event_id, date, loop, id, neighborhood, population_estimate_total,
          population_margin_of_error_total, produced_at, kafka_partition, kafka_offset)
@@ -468,7 +473,7 @@ export class EventStore {
     const eventCols = (keys: string) =>
       `e.event_id, ${keys}.date, e.loop, ${keys}.id, e.neighborhood,
        e.population_estimate_total, e.population_margin_of_error_total,
-       e.kafka_partition, e.kafka_offset`;
+       e.kafka_partition, e.kafka_offset, e.produced_at`;
     this.db.exec(`
       DROP VIEW IF EXISTS donnees_formatees;
       DROP VIEW IF EXISTS donnees_formatees_latest;
