@@ -69,7 +69,12 @@ describe('prepareBatch', () => {
       [1, 'schema_mismatch'],
       [2, 'oversized'],
       [3, 'unmatched_id'],
-      [4, 'unmatched_id'],
+      [4, 'missing_joined_file'],
+    ]);
+    // The reason's detail says what is missing: the Id's row, or the date's joined file.
+    expect(r.deadLetters.map((d) => d.detail).slice(3)).toEqual([
+      'id 99 has no row in the joined attributes of date 2026-11-28',
+      'no all_data_joined.csv for date 2026-01-01',
     ]);
     expect(r.nextOffset).toBe(6);
     const dlq = JSON.parse(r.dlqMessages[0]!.value);

@@ -107,9 +107,12 @@ export function finishBatch(
     if (!isRejection(r)) {
       const ids = joined(r.date);
       if (ids === undefined)
-        r = { reason: 'unmatched_id', detail: `no joined attributes for date ${r.date}` };
+        r = { reason: 'missing_joined_file', detail: `no all_data_joined.csv for date ${r.date}` };
       else if (!ids.has(r.id))
-        r = { reason: 'unmatched_id', detail: `id ${r.id} has no joined row for date ${r.date}` };
+        r = {
+          reason: 'unmatched_id',
+          detail: `id ${r.id} has no row in the joined attributes of date ${r.date}`,
+        };
     }
     if (isRejection(r)) {
       deadLetters.push({ partition, offset, reason: r.reason, detail: r.detail });

@@ -6,7 +6,7 @@ import { loadConfig, parseDate, type Config } from '../../lib/config.ts';
 import { createKafka, ensureTopic, toBrokerError } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
 import { pushMetrics, serveMetrics } from '../../lib/metrics.ts';
-import { openJoinedSource } from './joined-source.ts';
+import { openJoinedSource, openLatestJoinedSource } from './joined-source.ts';
 import { createConsumerMetrics } from './metrics.ts';
 import { runConsumer, type ConsumerSummary } from './run.ts';
 import { EventStore } from './store.ts';
@@ -161,7 +161,17 @@ async function main(): Promise<void> {
         maxBytesPerPartition: flags.maxBytesPerPartition,
         progressIntervalMs: 5000,
       },
-      { kafka, ensureTopic: ensureTopicExists, store, metrics, log, openJoined, stopSignal },
+      {
+        kafka,
+        ensureTopic: ensureTopicExists,
+        store,
+        metrics,
+        log,
+        openJoined,
+        // A streaming consumer enriches a date without a joined file from the latest one.
+        ...(follow ? { openLatestJoined: () => openLatestJoinedSource(config, flags.joinedDir) } : {}),
+        stopSignal,
+      },
     );
     if (isWorker && process.send) {
       process.send(summary);

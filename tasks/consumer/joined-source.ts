@@ -50,3 +50,31 @@ export async function openJoinedSource(
     batches: fieldsOf(() => hdfs.readStream(hdfsPath), hdfsPath),
   };
 }
+
+/**
+ * The latest all_data_joined.csv (transform_hdfs writes it beside the dated ones), or null when
+ * there is none: the fallback of a --follow consumer for a date without a joined file of its own.
+ */
+export async function openLatestJoinedSource(
+  config: Config,
+  localDir?: string,
+): Promise<JoinedSource | null> {
+  const name = 'all_data_joined.csv';
+  if (localDir !== undefined) {
+    const file = path.resolve(localDir, name);
+    if (!fs.existsSync(file)) return null;
+    const st = fs.statSync(file);
+    return {
+      source: `${file}@${st.size}:${Math.floor(st.mtimeMs)}`,
+      batches: fieldsOf(() => fs.createReadStream(file), file),
+    };
+  }
+  const hdfsPath = `${config.hdfs.processedDir}/${name}`;
+  const hdfs = HdfsClient.fromConfig(config.hdfs);
+  const st = await hdfs.stat(hdfsPath);
+  if (st === undefined) return null;
+  return {
+    source: `hdfs://${hdfsPath}@${st.length}:${st.modificationTime}`,
+    batches: fieldsOf(() => hdfs.readStream(hdfsPath), hdfsPath),
+  };
+}

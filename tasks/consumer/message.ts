@@ -4,13 +4,21 @@
 import { isCalendarDate } from '../../lib/calendar-date.ts';
 
 /** Why a message cannot be stored; each reason is a label of consumer_rejects_total. */
-export type RejectReason = 'invalid_json' | 'schema_mismatch' | 'oversized' | 'unmatched_id';
+export type RejectReason =
+  | 'invalid_json'
+  | 'schema_mismatch'
+  | 'oversized'
+  /** The date has joined attributes, but none for this Id. */
+  | 'unmatched_id'
+  /** The date has no all_data_joined.csv (and no latest file to fall back on in --follow mode). */
+  | 'missing_joined_file';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'invalid_json',
   'schema_mismatch',
   'oversized',
   'unmatched_id',
+  'missing_joined_file',
 ];
 
 export interface Rejection {

@@ -9,6 +9,7 @@ export interface ConsumerMetrics {
   rejects: Counter<'reason'>;
   duration: Histogram;
   lag: Gauge<'partition'>;
+  joinedFallback: Counter;
 }
 
 export function createConsumerMetrics(defaultLabels: Record<string, string> = {}): ConsumerMetrics {
@@ -40,6 +41,11 @@ export function createConsumerMetrics(defaultLabels: Record<string, string> = {}
       name: 'message_processing_duration_seconds',
       help: 'Processing time per message (parse, validate, enrich, commit), averaged over its batch',
       buckets: [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 0.1],
+      registers: [registry],
+    }),
+    joinedFallback: new Counter({
+      name: 'consumer_joined_fallback_total',
+      help: 'Messages enriched from the latest joined file because their date has none of its own (--follow)',
       registers: [registry],
     }),
     lag: new Gauge({

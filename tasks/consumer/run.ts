@@ -37,6 +37,12 @@ export interface ConsumerOptions {
   progressIntervalMs: number;
 }
 
+/** A joined file's version and its CSV records, header first. */
+export interface JoinedRows {
+  source: string;
+  batches: AsyncIterable<readonly (readonly string[])[]>;
+}
+
 export interface ConsumerDeps {
   kafka: Kafka;
   ensureTopic: (topic: string, partitions: number) => Promise<void>;
@@ -44,9 +50,12 @@ export interface ConsumerDeps {
   metrics: ConsumerMetrics;
   log: Logger;
   /** Rows of all_data_joined for a date (first record = header), or null when the file does not exist. */
-  openJoined: (
-    date: string,
-  ) => Promise<{ source: string; batches: AsyncIterable<readonly (readonly string[])[]> } | null>;
+  openJoined: (date: string) => Promise<JoinedRows | null>;
+  /**
+   * Follow mode: the latest all_data_joined (whatever its date), for messages whose date has no file
+   * of its own; absent in bounded mode, where such messages are dead letters (missing_joined_file).
+   */
+  openLatestJoined?: () => Promise<JoinedRows | null>;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
   stopSignal: Promise<void>;
 }
@@ -59,30 +68,51 @@ export interface ConsumerSummary {
   duplicates: number;
   deadLetters: number;
   rejectsByReason: Record<string, number>;
+  /** Stored messages enriched from the latest joined file (their date had none of its own). */
+  joinedFallback: number;
   staleBatches: number;
   seconds: number;
   messagesPerSecond: number;
   offsets: Record<string, number>;
 }
 
-/** How long a missing joined file is remembered before trying HDFS again (follow mode). */
+/** How long a missing joined file (or a fallback to the latest one) is kept before asking HDFS again. */
 const MISSING_JOINED_RETRY_MS = 60_000;
 
-/** Joined-attribute cache: the Ids of each date, loaded once per run from HDFS (or SQLite). */
+/** Source recorded in joined_loads for a date enriched from the latest joined file. */
+const FALLBACK_PREFIX = 'latest:';
+
+/**
+ * Joined-attribute cache: the Ids of each date, loaded once per run from HDFS (or SQLite). With
+ * `fallback` (follow mode), a date without a joined file of its own is enriched from the latest
+ * joined file (the attributes are annual estimates), stored under that date, and its own file is
+ * looked for again every MISSING_JOINED_RETRY_MS.
+ */
 class JoinedIndex {
   private readonly ids = new Map<string, ReadonlySet<number>>();
   private readonly missingSince = new Map<string, number>();
+  private readonly fallbackSince = new Map<string, number>();
   private readonly loading = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: EventStore,
     private readonly openJoined: ConsumerDeps['openJoined'],
     private readonly log: Logger,
+    private readonly openLatest?: ConsumerDeps['openLatestJoined'],
   ) {}
 
   lookup = (date: string): ReadonlySet<number> | undefined => this.ids.get(date);
 
+  /** The date's attributes come from the latest joined file (no file of its own yet). */
+  isFallback = (date: string): boolean => this.fallbackSince.has(date);
+
+  get hasFallbacks(): boolean {
+    return this.fallbackSince.size > 0;
+  }
+
   has(date: string): boolean {
+    const fallback = this.fallbackSince.get(date);
+    if (fallback !== undefined) return Date.now() - fallback < MISSING_JOINED_RETRY_MS;
     if (this.ids.has(date)) return true;
     const since = this.missingSince.get(date);
     return since !== undefined && Date.now() - since < MISSING_JOINED_RETRY_MS;
@@ -99,36 +129,52 @@ class JoinedIndex {
     await p;
   }
 
+  private useStored(date: string): void {
+    this.ids.set(date, this.store.joinedIds(date));
+    this.missingSince.delete(date);
+    if (this.store.joinedSource(date)?.startsWith(FALLBACK_PREFIX)) this.fallbackSince.set(date, Date.now());
+    else this.fallbackSince.delete(date);
+  }
+
   private async load(date: string, forceReload: boolean): Promise<void> {
-    // Another run (or a --workers parent) already loaded this date: reuse it unless told to reload.
-    if (!forceReload && this.store.hasJoinedLoad(date)) {
-      this.ids.set(date, this.store.joinedIds(date));
+    const stored = this.store.joinedSource(date);
+    // Another run (or a --workers parent) already loaded this date from its own file: reuse it
+    // unless told to reload. A fallback load is re-checked: the date's own file may exist now.
+    if (!forceReload && stored !== undefined && !stored.startsWith(FALLBACK_PREFIX)) {
+      this.useStored(date);
       return;
     }
     const started = Date.now();
-    const opened = await this.openJoined(date);
-    if (opened === null) {
-      if (this.store.hasJoinedLoad(date)) {
-        this.ids.set(date, this.store.joinedIds(date));
+    let opened = await this.openJoined(date);
+    let source = opened?.source;
+    if (opened === null && this.openLatest) {
+      opened = await this.openLatest();
+      source = opened ? `${FALLBACK_PREFIX}${opened.source}` : undefined;
+      if (opened && stored !== source) {
+        this.log.warn(
+          { date, source: opened.source },
+          'no all_data_joined for this date: enriching its messages from the latest joined file',
+        );
+      }
+    }
+    if (opened === null || source === undefined) {
+      if (stored !== undefined) {
+        this.useStored(date);
         return;
       }
       this.log.warn({ date }, 'no all_data_joined for this date: its messages go to the dead-letter topic');
       this.missingSince.set(date, Date.now());
       return;
     }
-    if (this.store.joinedSource(date) === opened.source) {
+    if (stored === source) {
       // Same file, same version as the last load: the rows in SQLite are already these.
-      this.ids.set(date, this.store.joinedIds(date));
-      this.log.info({ date, source: opened.source }, 'joined attributes unchanged since the last load');
+      this.useStored(date);
+      this.log.info({ date, source }, 'joined attributes unchanged since the last load');
       return;
     }
-    const rows = await this.store.loadJoinedAttributes(date, opened.batches, opened.source);
-    this.ids.set(date, this.store.joinedIds(date));
-    this.missingSince.delete(date);
-    this.log.info(
-      { date, rows, source: opened.source, ms: Date.now() - started },
-      'joined attributes loaded',
-    );
+    const rows = await this.store.loadJoinedAttributes(date, opened.batches, source);
+    this.useStored(date);
+    this.log.info({ date, rows, source, ms: Date.now() - started }, 'joined attributes loaded');
   }
 }
 
@@ -152,7 +198,7 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
   await deps.ensureTopic(opts.topic, opts.partitions);
   await deps.ensureTopic(opts.dlqTopic, opts.partitions);
 
-  const joined = new JoinedIndex(store, deps.openJoined, log);
+  const joined = new JoinedIndex(store, deps.openJoined, log, deps.openLatestJoined);
   await joined.ensure(opts.date, !opts.skipJoinedReload);
 
   const ends = opts.follow ? undefined : (opts.endOffsets ?? (await fetchEndOffsets(kafka, opts.topic)));
@@ -164,6 +210,7 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
     duplicates: 0,
     deadLetters: 0,
     rejectsByReason: {},
+    joinedFallback: 0,
     staleBatches: 0,
     seconds: 0,
     messagesPerSecond: 0,
@@ -283,6 +330,13 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
     resolveOffset(String(next - 1));
 
     summary.stored += result.inserted;
+    if (joined.hasFallbacks) {
+      // Counted over the batch's events (a duplicate event id, already stored, is in there too).
+      let fallback = 0;
+      for (const e of prepared.events) if (joined.isFallback(e.date)) fallback++;
+      summary.joinedFallback += fallback;
+      metrics.joinedFallback.inc(fallback);
+    }
     summary.duplicates += result.duplicates;
     summary.deadLetters += prepared.deadLetters.length;
     metrics.processed.inc(result.inserted);

@@ -10,6 +10,7 @@ const part = (over: Partial<ConsumerSummary>): ConsumerSummary => ({
   duplicates: 0,
   deadLetters: 0,
   rejectsByReason: {},
+  joinedFallback: 0,
   staleBatches: 0,
   seconds: 1,
   messagesPerSecond: 0,

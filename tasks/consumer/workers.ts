@@ -35,6 +35,7 @@ export function combineSummaries(parts: readonly ConsumerSummary[], seconds: num
     duplicates: 0,
     deadLetters: 0,
     rejectsByReason: {},
+    joinedFallback: 0,
     staleBatches: 0,
     seconds,
     messagesPerSecond: 0,
@@ -45,6 +46,7 @@ export function combineSummaries(parts: readonly ConsumerSummary[], seconds: num
     total.duplicates += p.duplicates;
     total.deadLetters += p.deadLetters;
     total.staleBatches += p.staleBatches;
+    total.joinedFallback += p.joinedFallback;
     for (const [reason, n] of Object.entries(p.rejectsByReason)) {
       total.rejectsByReason[reason] = (total.rejectsByReason[reason] ?? 0) + n;
     }
