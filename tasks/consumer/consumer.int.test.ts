@@ -341,6 +341,82 @@ describe('consumer against the real Kafka and SQLite', () => {
     expect(dlq.find((d) => d.reason === 'invalid_json').value).toBe('{not json');
   });
 
+  it('--follow enriches a date without a joined file from the latest one; bounded mode dead-letters it naming the missing file', async () => {
+    const s = scenario('fallback', 50);
+    const other = '2026-12-01'; // no joined/date=2026-12-01/ directory
+    const latest = fs
+      .readFileSync(path.join(s.dir, `joined/date=${DATE}/all_data_joined.csv`), 'utf8')
+      .split('\n')
+      .filter((line) => !line.startsWith('50,')) // Id 50 really is missing from the latest file
+      .join('\n');
+    fs.writeFileSync(path.join(s.dir, 'joined/all_data_joined.csv'), latest);
+    const p = await run('producer', ['--file', s.csv, '--date', other], s.env);
+    expect(p.code, p.stderr).toBe(0);
+
+    // Bounded (the DAG's mode): no fallback, every message says the date's file is missing.
+    const bounded = await run(
+      'consumer',
+      [...s.consumerArgs, '--date', other, '--group', `${s.env.KAFKA_GROUP_ID}_b`],
+      {
+        ...s.env,
+        DB_PATH: path.join(s.dir, 'bounded.db'),
+      },
+    );
+    expect(bounded.code, bounded.stderr).toBe(0);
+    expect(JSON.parse(bounded.stdout)).toMatchObject({
+      stored: 0,
+      deadLetters: 50,
+      rejectsByReason: { missing_joined_file: 50 },
+    });
+
+    // Follow: enriched from the latest file, counted; Id 50 is a real unmatched_id.
+    const follower = start(
+      'consumer',
+      [...s.consumerArgs, '--date', other, '--follow', '--metrics-port', '0'],
+      s.env,
+    );
+    const deadline = Date.now() + 60_000;
+    let stored = 0;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (!fs.existsSync(s.db)) continue;
+      const db = openDb(s.db);
+      try {
+        stored = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+        const dead = db.prepare('SELECT count(*) FROM dead_letters').pluck().get() as number;
+        if (stored + dead >= 50) break;
+      } catch {
+        // tables not created yet
+      } finally {
+        db.close();
+      }
+    }
+    follower.child.kill('SIGTERM');
+    const f = await follower.done;
+    expect(f.code, f.stderr).toBe(0);
+    expect(JSON.parse(f.stdout)).toMatchObject({
+      mode: 'follow',
+      stored: 49,
+      joinedFallback: 49,
+      deadLetters: 1,
+      rejectsByReason: { unmatched_id: 1 },
+    });
+    const db = openDb(s.db);
+    expect(
+      db
+        .prepare('SELECT income_estimate_total FROM donnees_formatees_latest WHERE date = ? AND id = 7')
+        .pluck()
+        .get(other),
+    ).toBe(700);
+    expect(db.prepare('SELECT reason, detail FROM dead_letters').all()).toEqual([
+      { reason: 'unmatched_id', detail: `id 50 has no row in the joined attributes of date ${other}` },
+    ]);
+    expect(db.prepare('SELECT source FROM joined_loads WHERE date = ?').pluck().get(other)).toMatch(
+      /^latest:/,
+    );
+    db.close();
+  });
+
   it('an unreachable broker gives one line naming the address, exit != 0 and no output', async () => {
     const s = scenario('down', 1);
     const env = { ...s.env, KAFKA_BROKERS: '127.0.0.1:1' };

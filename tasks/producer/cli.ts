@@ -74,18 +74,35 @@ async function main(): Promise<void> {
   const kafka = createKafka(config.kafka, config.logLevel === 'debug' ? { logger: log } : {});
 
   // Read and clean first: a missing or malformed file fails before anything is sent.
-  let input: AsyncIterable<Buffer | string>;
-  let source: string;
-  if (flags.file) {
-    source = path.resolve(flags.file);
-    if (!fs.existsSync(source)) throw new Error(`input file not found: ${source}`);
-    input = fs.createReadStream(source);
-  } else {
-    source = flags.hdfsFile ?? `${config.hdfs.rawDir}/${SOURCES.population.file}`;
-    const hdfs = HdfsClient.fromConfig(config.hdfs);
-    if (!(await hdfs.exists(source))) throw new Error(`HDFS file not found: ${source}`);
-    input = hdfs.readStream(source);
+  const hdfs = flags.file ? undefined : HdfsClient.fromConfig(config.hdfs);
+  const source = flags.file
+    ? path.resolve(flags.file)
+    : (flags.hdfsFile ?? `${config.hdfs.rawDir}/${SOURCES.population.file}`);
+  /** The source's version (size, modification time): a --follow loop re-reads it only when it moved. */
+  const versionOf = async (): Promise<string | undefined> => {
+    if (!hdfs) {
+      if (!fs.existsSync(source)) return undefined;
+      const st = fs.statSync(source);
+      return `${st.size}:${st.mtimeMs}`;
+    }
+    const st = await hdfs.stat(source);
+    return st === undefined ? undefined : `${st.length}:${st.modificationTime}`;
+  };
+  let version = await versionOf();
+  if (version === undefined) {
+    throw new Error(hdfs ? `HDFS file not found: ${source}` : `input file not found: ${source}`);
   }
+  const open = (): AsyncIterable<Buffer | string> =>
+    hdfs ? hdfs.readStream(source) : fs.createReadStream(source);
+  const input = open();
+  const reread = async () => {
+    const now = await versionOf();
+    if (now === undefined) throw new Error(`${source} is gone`);
+    if (now === version) return null;
+    const rows = await readPopulationRows(open(), source);
+    version = now;
+    return rows;
+  };
   // The sender threads load and connect while the file is read and cleaned.
   const senders = startSenders(flags.workers, {
     kafka: config.kafka,
@@ -154,7 +171,7 @@ async function main(): Promise<void> {
         log,
         stopSignal,
         onProgress,
-        ...(flags.follow ? { onLoopDone: push } : {}),
+        ...(flags.follow ? { onLoopDone: push, reread } : {}),
       },
     );
     bar?.stop();

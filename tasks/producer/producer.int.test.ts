@@ -151,6 +151,40 @@ describe('producer against the real Kafka', () => {
     expect(new Set(messages.map((m) => m.value.loop)).size).toBeGreaterThanOrEqual(3);
   });
 
+  it('--follow re-reads its HDFS source at each loop: an edit shows up in the next loop', async () => {
+    const hdfs = HdfsClient.fromConfig(loadConfig().hdfs);
+    const hdfsPath = `/tmp/producer-int-${randomBytes(4).toString('hex')}/total-population.csv`;
+    // One row: at most one of the three senders has rows at start; the edit brings rows to the others.
+    await hdfs.writeAtomic(hdfsPath, `${HEADER}\nA,1,10,1\n`);
+    const { topic, env } = topicEnv();
+    const p = start(['--hdfs-file', hdfsPath, '--follow', '--interval', '500ms'], env);
+    const loops = () => (p.stderr().match(/loop sent/g) ?? []).length;
+    const waitFor = async (ok: () => boolean) => {
+      const deadline = Date.now() + 60_000;
+      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    };
+    await waitFor(() => loops() >= 2);
+    // A's population changes, B to E appear.
+    await hdfs.writeAtomic(hdfsPath, `${HEADER}\nA,1,15,1\nB,2,25,2\nC,3,30,3\nD,4,40,4\nE,5,50,5\n`);
+    await waitFor(() => /source changed/.test(p.stderr()));
+    const changedAt = loops();
+    await waitFor(() => loops() >= changedAt + 2);
+    p.child.kill('SIGTERM');
+    const r = await p.done;
+    expect(r.code, r.stderr).toBe(0);
+    const messages = await readAll(topic);
+    expect(messages).toHaveLength(JSON.parse(r.stdout).produced);
+    const byLoop = new Map<number, Record<string, unknown>[]>();
+    for (const m of messages)
+      byLoop.set(m.value.loop as number, [...(byLoop.get(m.value.loop as number) ?? []), m.value]);
+    const last = Math.max(...byLoop.keys());
+    const pop = (loop: number) =>
+      Object.fromEntries((byLoop.get(loop) ?? []).map((v) => [v.id, v.population_estimate_total]));
+    expect(pop(1)).toEqual({ 1: 10 });
+    expect(pop(last)).toEqual({ 1: 15, 2: 25, 3: 30, 4: 40, 5: 50 });
+    await hdfs.delete(path.posix.dirname(hdfsPath), true);
+  });
+
   it('reads the file from HDFS with --hdfs-file', async () => {
     const config = loadConfig();
     const hdfs = HdfsClient.fromConfig(config.hdfs);

@@ -1,6 +1,7 @@
 // The producer's I/O edge: cleaned rows in, population_data messages out. Idempotent producers,
 // acks=all, batches of --batch-size, compression; the rows are split by partition among parallel
 // senders (senders.ts) so each key keeps one producer and its order.
+import { createHash } from 'node:crypto';
 import type { Logger } from '../../lib/log.ts';
 import { runKeyOf } from './event-id.ts';
 import { encodeRow } from './message.ts';
@@ -29,6 +30,12 @@ export interface ProducerDeps {
   log: Logger;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
   stopSignal: Promise<void>;
+  /**
+   * Follow mode: reads and cleans the source again before each loop after the first, so that an edit
+   * of the file shows up in the next loop; null when the file's version (size, modification time)
+   * did not change. A failure keeps the previous rows (logged).
+   */
+  reread?: () => Promise<PopulationRows | null>;
   /** Called after each loop (follow mode pushes metrics there). */
   onLoopDone?: (loop: number) => Promise<void>;
   onProgress?: (sent: number, total: number) => void;
@@ -57,15 +64,8 @@ export async function runProducer(
     stopping = true;
   });
 
-  metrics.rejects.inc(input.rejects.length);
-  for (const r of input.rejects) log.warn({ line: r.line, id: r.id, reason: r.reason }, 'row rejected');
-
   const partitions = await deps.ensureTopic(opts.topic, opts.partitions);
-  const partitionOf = keyPartitioner(partitions);
-  const rows = input.rows.map((row, rowNumber) => {
-    const { key, tail } = encodeRow(row);
-    return { key, tail, partition: partitionOf(key), rowNumber };
-  });
+  const prepared = prepareRows(input, partitions, log, metrics);
   // A bounded run's event ids derive from its content, so that a re-run (the DAG's retry after a
   // failure mid-send) repeats the ids of what was already delivered and the consumer drops those.
   const runKey = opts.follow
@@ -73,12 +73,42 @@ export async function runProducer(
     : runKeyOf(
         opts.topic,
         opts.date,
-        rows.map((r) => `${r.key}${r.tail}`),
+        prepared.rows.map((r) => `${r.key}${r.tail}`),
       );
-  await deps.senders.load(splitBySender(rows, Math.min(deps.senders.size, partitions)), runKey);
+  const sendersUsed = Math.min(deps.senders.size, partitions);
+  // Follow mode keeps every sender open: an edited source may bring rows to an idle partition.
+  await deps.senders.load(splitBySender(prepared.rows, sendersUsed), runKey, opts.follow);
   void deps.stopSignal.then(() => deps.senders.stop());
+  let fingerprint = prepared.fingerprint;
+  let rowCount = prepared.rows.length;
+  let rejects = input.rejects.length;
 
-  const totalPlanned = opts.follow ? 0 : rows.length * opts.loops;
+  /** Follow mode: the source as it is now; the senders get its rows when they changed. */
+  const refresh = async (loop: number): Promise<void> => {
+    let fresh: PopulationRows | null;
+    try {
+      fresh = await deps.reread!();
+      if (fresh === null) return;
+    } catch (err) {
+      log.warn(
+        { loop, err: err instanceof Error ? err.message : String(err) },
+        'source re-read failed: resending the previous rows',
+      );
+      return;
+    }
+    const next = prepareRows(fresh, partitions, log, metrics, fingerprint);
+    if (next.fingerprint === fingerprint) return;
+    await deps.senders.reload(splitBySender(next.rows, sendersUsed));
+    log.info(
+      { loop, rows: next.rows.length, rejects: fresh.rejects.length },
+      'source changed: sending its new rows',
+    );
+    fingerprint = next.fingerprint;
+    rowCount = next.rows.length;
+    rejects = fresh.rejects.length;
+  };
+
+  const totalPlanned = opts.follow ? 0 : rowCount * opts.loops;
   let produced = 0;
   let loop = 0;
   const onSent = (count: number) => {
@@ -89,6 +119,8 @@ export async function runProducer(
   while (!stopping && (opts.follow || loop < opts.loops)) {
     loop++;
     const loopStart = Date.now();
+    if (opts.follow && loop > 1 && deps.reread) await refresh(loop);
+    if (stopping) break;
     // A stop request lets each sender's batch in flight finish (acknowledged before disconnect).
     await deps.senders.sendLoop(loop, onSent);
     metrics.loops.inc();
@@ -109,9 +141,42 @@ export async function runProducer(
     date: opts.date,
     loops: loop,
     produced,
-    rejects: input.rejects.length,
+    rejects,
     seconds,
     messagesPerSecond: Math.round(produced / seconds),
     stoppedBySignal: stopping,
   };
+}
+
+/** A source's rows encoded once for every loop, with a fingerprint of what is sent. */
+interface PreparedRows {
+  rows: { key: string; tail: string; partition: number; rowNumber: number }[];
+  fingerprint: string;
+}
+
+/**
+ * Encodes cleaned rows for the senders and records their rejects. With `unchangedIf` (a re-read in
+ * follow mode), rejects are recorded only when the content differs from that fingerprint, so an
+ * unchanged file does not count its rejects again at every loop.
+ */
+function prepareRows(
+  input: PopulationRows,
+  partitions: number,
+  log: Logger,
+  metrics: ProducerMetrics,
+  unchangedIf?: string,
+): PreparedRows {
+  const partitionOf = keyPartitioner(partitions);
+  const rows = input.rows.map((row, rowNumber) => {
+    const { key, tail } = encodeRow(row);
+    return { key, tail, partition: partitionOf(key), rowNumber };
+  });
+  const hash = createHash('sha1');
+  for (const r of rows) hash.update(`${r.key}${r.tail}\n`);
+  const fingerprint = hash.digest('hex');
+  if (fingerprint !== unchangedIf) {
+    metrics.rejects.inc(input.rejects.length);
+    for (const r of input.rejects) log.warn({ line: r.line, id: r.id, reason: r.reason }, 'row rejected');
+  }
+  return { rows, fingerprint };
 }

@@ -45,7 +45,13 @@ export interface SenderPool {
   /** Threads started (the most senders `load` can use). */
   readonly size: number;
   /** Gives sender i the rows of group i (at most `size` groups); senders without rows end. */
-  load(groups: readonly SenderRows[], runKey: RunKey): Promise<void>;
+  /** `keepIdle`: senders given no rows stay open for a later `reload` (follow mode). */
+  load(groups: readonly SenderRows[], runKey: RunKey, keepIdle?: boolean): Promise<void>;
+  /**
+   * Replaces the rows between two loops (a --follow producer whose source changed). Needs the
+   * senders kept open by `load(..., keepIdle)`; a group for a closed sender is an error.
+   */
+  reload(groups: readonly SenderRows[]): Promise<void>;
   /** Every loaded sender sends its rows once; `onSent` gets each acknowledged batch's size. */
   sendLoop(loop: number, onSent: (count: number) => void): Promise<void>;
   /** Senders finish their batch in flight and end the loop early. */
@@ -133,14 +139,27 @@ function startSender(config: SenderConfig): Sender {
 export function startSenders(count: number, config: SenderConfig): SenderPool {
   const senders = Array.from({ length: count }, () => startSender(config));
   let loaded: Sender[] = [];
+  let runKeyOf: RunKey = null;
   return {
     size: count,
-    load: async (groups, runKey) => {
+    load: async (groups, runKey, keepIdle = false) => {
+      runKeyOf = runKey;
       if (groups.length > count) throw new Error(`${groups.length} row groups for ${count} senders`);
-      loaded = senders.filter((_, i) => (groups[i]?.length ?? 0) > 0);
+      loaded = senders.filter((_, i) => keepIdle || (groups[i]?.length ?? 0) > 0);
       await Promise.all(
         senders.map((sender, i) =>
-          loaded.includes(sender) ? sender.load(packRows(groups[i]!), runKey) : sender.close(),
+          loaded.includes(sender) ? sender.load(packRows(groups[i] ?? []), runKey) : sender.close(),
+        ),
+      );
+    },
+    reload: async (groups) => {
+      if (groups.length > count) throw new Error(`${groups.length} row groups for ${count} senders`);
+      const orphan = senders.findIndex((s, i) => !loaded.includes(s) && (groups[i]?.length ?? 0) > 0);
+      if (orphan >= 0)
+        throw new Error(`sender ${orphan} had no rows at start and was closed: restart the producer`);
+      await Promise.all(
+        senders.map((sender, i) =>
+          loaded.includes(sender) ? sender.load(packRows(groups[i] ?? []), runKeyOf) : undefined,
         ),
       );
     },
