@@ -3,15 +3,12 @@
 // running stack, exactly as the DAG's local mode does (`npm run <task> -- --date D` in the repo), and
 // prints a summary table read from each task's final JSON line. Exits non-zero at the first failure.
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { loadConfig, parseDate, today, type Config } from '../../lib/config.ts';
-import { HdfsClient } from '../../lib/hdfs.ts';
-import { SOURCES } from '../../lib/sources.ts';
+import { loadConfig, parseDate, today } from '../../lib/config.ts';
 import { countsOf, formatTable, lastJsonLine, STEPS, type StepResult } from './steps.ts';
+import { uploadSources } from './upload.ts';
 
 const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -40,26 +37,6 @@ const program = new Command('pipeline')
 
 function say(message: string): void {
   process.stderr.write(`[pipeline] ${message}\n`);
-}
-
-/** Streams each source CSV of `dir` to <rawDir>/<file> atomically; fails naming the missing file. */
-async function uploadSources(config: Config, dir: string): Promise<void> {
-  const files = Object.values(SOURCES).map((s) => s.file);
-  for (const file of files) {
-    const local = path.join(dir, file);
-    const info = await stat(local).catch(() => undefined);
-    if (!info?.isFile()) throw new Error(`source file missing: ${local}`);
-  }
-  const hdfs = HdfsClient.fromConfig(config.hdfs);
-  await hdfs.ping();
-  await hdfs.mkdirs(config.hdfs.rawDir);
-  for (const file of files) {
-    const started = process.hrtime.bigint();
-    const target = path.posix.join(config.hdfs.rawDir, file);
-    await hdfs.writeAtomic(target, createReadStream(path.join(dir, file)));
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    say(`uploaded ${file} -> ${config.hdfs.url}${target} (${seconds.toFixed(2)} s)`);
-  }
 }
 
 /** Runs one task as a child process; its logs (stderr) pass through, its stdout is kept for the summary. */
@@ -97,7 +74,7 @@ async function main(): Promise<number> {
   const config = loadConfig({ ...process.env, RUN_DATE: date });
   const dataDir = path.resolve(flags.data);
 
-  if (flags.upload) await uploadSources(config, dataDir);
+  if (flags.upload) await uploadSources(config, dataDir, say);
   if (flags.uploadOnly) return 0;
 
   const results: StepResult[] = [];
