@@ -43,35 +43,29 @@ function toRow(endpoint: CubeEndpoint, row: CubeRow): Record<string, unknown> {
   return out;
 }
 
-export function runCubeQuery(
+/** The requested date (it must exist), else the latest; null when the cube has no rows at all. */
+function resolveDate(snapshot: CubeSnapshot, endpoint: CubeEndpoint, requested: unknown): string | null {
+  const dates = snapshot.dates(endpoint.cube);
+  if (requested === undefined) return dates[0] ?? null;
+  const date = String(requested);
+  if (!dates.includes(date)) {
+    throw notFound(
+      'date_not_found',
+      `no ${endpoint.cube.name} rows for date ${date}; dates available: ${dates.slice(0, 10).join(', ') || 'none'}`,
+    );
+  }
+  return date;
+}
+
+/** WHERE clause and values: the date, the endpoint's fixed and path dimensions, the query's filters. */
+function whereClause(
   snapshot: CubeSnapshot,
   endpoint: CubeEndpoint,
   request: ValidatedRequest,
-): QueryResult {
+  date: string,
+  filters: Record<string, string | number>,
+): { sql: string; values: (string | number)[] } {
   const { query } = request;
-  const limit = query.limit as number;
-  const offset = query.offset as number;
-  const dates = snapshot.dates(endpoint.cube);
-  let date: string | null;
-  if (query.date !== undefined) {
-    date = String(query.date);
-    if (!dates.includes(date)) {
-      throw notFound(
-        'date_not_found',
-        `no ${endpoint.cube.name} rows for date ${date}; dates available: ${dates.slice(0, 10).join(', ') || 'none'}`,
-      );
-    }
-  } else {
-    date = dates[0] ?? null;
-  }
-  const filters: Record<string, string | number> = {};
-  if (endpoint.pathParameter)
-    filters[endpoint.pathParameter.name] = request.path[endpoint.pathParameter.name]!;
-
-  if (date === null) {
-    return { rows: [], meta: { date, count: 0, total: 0, limit, offset, sort: '', filters } };
-  }
-
   const where: string[] = ['"date" = ?'];
   const values: (string | number)[] = [date];
   for (const f of endpoint.fixed) {
@@ -103,30 +97,55 @@ export function runCubeQuery(
     );
     values.push(value);
   }
+  return { sql: where.join(' AND '), values };
+}
 
-  const byName = new Map(endpoint.fields.map((f) => [f.name, f]));
+/** The requested sort, then the endpoint's default order for ties. */
+function sortOrder(endpoint: CubeEndpoint, sort: unknown): { field: string; desc: boolean }[] {
   const order: { field: string; desc: boolean }[] = [];
-  if (query.sort !== undefined) {
-    const sort = String(query.sort);
-    const desc = sort.startsWith('-');
-    order.push({ field: desc ? sort.slice(1) : sort, desc });
+  if (sort !== undefined) {
+    const text = String(sort);
+    const desc = text.startsWith('-');
+    order.push({ field: desc ? text.slice(1) : text, desc });
   }
   for (const name of endpoint.defaultOrder) {
     if (!order.some((o) => o.field === name)) order.push({ field: name, desc: false });
   }
+  return order;
+}
+
+export function runCubeQuery(
+  snapshot: CubeSnapshot,
+  endpoint: CubeEndpoint,
+  request: ValidatedRequest,
+): QueryResult {
+  const { query } = request;
+  const limit = query.limit as number;
+  const offset = query.offset as number;
+  const date = resolveDate(snapshot, endpoint, query.date);
+  const filters: Record<string, string | number> = {};
+  if (endpoint.pathParameter)
+    filters[endpoint.pathParameter.name] = request.path[endpoint.pathParameter.name]!;
+  if (date === null) {
+    return { rows: [], meta: { date, count: 0, total: 0, limit, offset, sort: '', filters } };
+  }
+
+  const where = whereClause(snapshot, endpoint, request, date, filters);
+  const byName = new Map(endpoint.fields.map((f) => [f.name, f]));
+  const order = sortOrder(endpoint, query.sort);
   const orderSql = order
     .map((o) => `${ident(byName.get(o.field)!.column.name)} ${o.desc ? 'DESC' : 'ASC'} NULLS LAST`)
     .join(', ');
   const columns = [...new Set(endpoint.fields.map((f) => ident(f.column.name)))].join(', ');
-  const from = `FROM ${ident(endpoint.cube.table)} WHERE ${where.join(' AND ')}`;
+  const from = `FROM ${ident(endpoint.cube.table)} WHERE ${where.sql}`;
 
   const total = snapshot
     .statement(`SELECT count(*) ${from}`)
     .pluck()
-    .get(...values) as number;
+    .get(...where.values) as number;
   const raw = snapshot
     .statement(`SELECT ${columns} ${from} ORDER BY ${orderSql} LIMIT ? OFFSET ?`)
-    .all(...values, limit, offset) as CubeRow[];
+    .all(...where.values, limit, offset) as CubeRow[];
   const rows = raw.map((r) => toRow(endpoint, r));
   return {
     rows,

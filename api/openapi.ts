@@ -260,6 +260,99 @@ const REQUEST_LIMIT_RESPONSES = {
   431: responseRef('HeadersTooLarge'),
 };
 
+/** GET /api/cubes: the catalogue. */
+function listCubesOperation(): OpenApiOperation {
+  return {
+    operationId: 'listCubes',
+    summary: 'The cube catalogue',
+    description:
+      'Every cube with its dimensions, measures and the dates it has rows for. Its rows are at /api/cubes/{name}.',
+    tags: ['cubes'],
+    parameters: [],
+    responses: {
+      200: { description: 'The catalogue', headers: cachedHeaders, content: json(ref('Catalogue')) },
+      304: { description: 'Not modified', headers: cachedHeaders },
+      400: responseRef('BadRequest'),
+      503: responseRef('Unavailable'),
+    },
+  };
+}
+
+/** The service's own endpoints: liveness, readiness, metrics and this document. */
+function operationsPaths(): OpenApiDocument['paths'] {
+  return {
+    '/healthz': {
+      get: {
+        operationId: 'healthz',
+        summary: 'Liveness: the process serves HTTP',
+        tags: ['operations'],
+        parameters: [],
+        responses: {
+          200: {
+            description: 'Alive',
+            content: json({
+              type: 'object',
+              additionalProperties: false,
+              required: ['status'],
+              properties: { status: { const: 'ok' } },
+            }),
+          },
+          400: responseRef('BadRequest'),
+        },
+      },
+    },
+    '/readyz': {
+      get: {
+        operationId: 'readyz',
+        summary: 'Readiness: the cube db is present, readable and has every cube table',
+        tags: ['operations'],
+        parameters: [],
+        responses: {
+          200: {
+            description: 'Ready',
+            content: json({
+              type: 'object',
+              additionalProperties: false,
+              required: ['status', 'date'],
+              properties: {
+                status: { const: 'ready' },
+                date: { type: ['string', 'null'], format: 'date', description: 'Latest date of any cube' },
+              },
+            }),
+          },
+          400: responseRef('BadRequest'),
+          503: responseRef('Unavailable'),
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'metrics',
+        summary: 'Prometheus metrics (text exposition format)',
+        tags: ['operations'],
+        parameters: [],
+        responses: {
+          200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+          400: responseRef('BadRequest'),
+          503: errorResponse('Cluster mode: the primary process did not return the aggregated metrics'),
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'openapi',
+        summary: 'This OpenAPI 3.1 document',
+        tags: ['operations'],
+        parameters: [],
+        responses: {
+          200: { description: 'The document', content: json({ type: 'object' }) },
+          400: responseRef('BadRequest'),
+        },
+      },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document of the API. */
 export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
   const schemas: Record<string, JsonSchema> = {
@@ -281,91 +374,8 @@ export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
     paths[endpoint.path] = { get: endpointOperation(endpoint) };
   }
 
-  paths['/api/cubes'] = {
-    get: {
-      operationId: 'listCubes',
-      summary: 'The cube catalogue',
-      description:
-        'Every cube with its dimensions, measures and the dates it has rows for. Its rows are at /api/cubes/{name}.',
-      tags: ['cubes'],
-      parameters: [],
-      responses: {
-        200: { description: 'The catalogue', headers: cachedHeaders, content: json(ref('Catalogue')) },
-        304: { description: 'Not modified', headers: cachedHeaders },
-        400: responseRef('BadRequest'),
-        503: responseRef('Unavailable'),
-      },
-    },
-  };
-  paths['/healthz'] = {
-    get: {
-      operationId: 'healthz',
-      summary: 'Liveness: the process serves HTTP',
-      tags: ['operations'],
-      parameters: [],
-      responses: {
-        200: {
-          description: 'Alive',
-          content: json({
-            type: 'object',
-            additionalProperties: false,
-            required: ['status'],
-            properties: { status: { const: 'ok' } },
-          }),
-        },
-        400: responseRef('BadRequest'),
-      },
-    },
-  };
-  paths['/readyz'] = {
-    get: {
-      operationId: 'readyz',
-      summary: 'Readiness: the cube db is present, readable and has every cube table',
-      tags: ['operations'],
-      parameters: [],
-      responses: {
-        200: {
-          description: 'Ready',
-          content: json({
-            type: 'object',
-            additionalProperties: false,
-            required: ['status', 'date'],
-            properties: {
-              status: { const: 'ready' },
-              date: { type: ['string', 'null'], format: 'date', description: 'Latest date of any cube' },
-            },
-          }),
-        },
-        400: responseRef('BadRequest'),
-        503: responseRef('Unavailable'),
-      },
-    },
-  };
-  paths['/metrics'] = {
-    get: {
-      operationId: 'metrics',
-      summary: 'Prometheus metrics (text exposition format)',
-      tags: ['operations'],
-      parameters: [],
-      responses: {
-        200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
-        400: responseRef('BadRequest'),
-        503: errorResponse('Cluster mode: the primary process did not return the aggregated metrics'),
-      },
-    },
-  };
-  paths['/openapi.json'] = {
-    get: {
-      operationId: 'openapi',
-      summary: 'This OpenAPI 3.1 document',
-      tags: ['operations'],
-      parameters: [],
-      responses: {
-        200: { description: 'The document', content: json({ type: 'object' }) },
-        400: responseRef('BadRequest'),
-      },
-    },
-  };
+  paths['/api/cubes'] = { get: listCubesOperation() };
+  Object.assign(paths, operationsPaths());
 
   for (const item of Object.values(paths)) Object.assign(item.get.responses, REQUEST_LIMIT_RESPONSES);
 
@@ -389,24 +399,28 @@ export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
       { name: 'operations', description: 'Health, readiness, metrics and this document' },
     ],
     paths,
-    components: {
-      schemas,
-      responses: {
-        BadRequest: errorResponse(
-          'Bad input: unknown or repeated parameter, invalid value, malformed encoding',
-        ),
-        NotFound: errorResponse('Unknown path value (age group, cube) or no rows for the requested date'),
-        Unavailable: errorResponse('The cube database is missing or unreadable'),
-        BodyNotAllowed: errorResponse('The request carried a body: this read-only API takes none'),
-        UriTooLong: errorResponse('The request URL is longer than the server accepts'),
-        HeadersTooLarge: errorResponse('The request headers are larger than the server accepts (16 kB)'),
-      },
-      headers: {
-        ETag: { description: 'Strong validator of the representation', schema: { type: 'string' } },
-        CacheControl: {
-          description: 'Caching policy (the cubes change once a day)',
-          schema: { type: 'string' },
-        },
+    components: { schemas, ...sharedComponents() },
+  };
+}
+
+/** Responses and headers the operations refer to. */
+function sharedComponents(): Omit<OpenApiDocument['components'], 'schemas'> {
+  return {
+    responses: {
+      BadRequest: errorResponse(
+        'Bad input: unknown or repeated parameter, invalid value, malformed encoding',
+      ),
+      NotFound: errorResponse('Unknown path value (age group, cube) or no rows for the requested date'),
+      Unavailable: errorResponse('The cube database is missing or unreadable'),
+      BodyNotAllowed: errorResponse('The request carried a body: this read-only API takes none'),
+      UriTooLong: errorResponse('The request URL is longer than the server accepts'),
+      HeadersTooLarge: errorResponse('The request headers are larger than the server accepts (16 kB)'),
+    },
+    headers: {
+      ETag: { description: 'Strong validator of the representation', schema: { type: 'string' } },
+      CacheControl: {
+        description: 'Caching policy (the cubes change once a day)',
+        schema: { type: 'string' },
       },
     },
   };
