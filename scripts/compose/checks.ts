@@ -144,7 +144,7 @@ export async function expectedRows(date: string): Promise<Map<string, unknown>> 
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     const rows = new Map<string, unknown>();
-    for (const p of apiPaths(date)) rows.set(p, (await getJson<{ rows: unknown[] }>(base + p)).rows);
+    for (const p of apiPaths(date)) rows.set(p, (await getJson<{ data: unknown[] }>(base + p)).data);
     return rows;
   } finally {
     server.close();
@@ -155,7 +155,7 @@ export async function expectedRows(date: string): Promise<Map<string, unknown>> 
 
 export async function containerRows(date: string): Promise<Map<string, unknown>> {
   const rows = new Map<string, unknown>();
-  for (const p of apiPaths(date)) rows.set(p, (await getJson<{ rows: unknown[] }>(urls().api + p)).rows);
+  for (const p of apiPaths(date)) rows.set(p, (await getJson<{ data: unknown[] }>(urls().api + p)).data);
   return rows;
 }
 

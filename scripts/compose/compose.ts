@@ -65,7 +65,7 @@ export interface RunResult {
 /** Runs a command; output goes to the terminal (inherit) or is captured. */
 export function run(
   argv: string[],
-  options: { capture?: boolean; env?: NodeJS.ProcessEnv; logFile?: string } = {},
+  options: { capture?: boolean; env?: NodeJS.ProcessEnv; logFile?: string; signal?: AbortSignal } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = argv;
@@ -73,12 +73,13 @@ export function run(
       cwd: REPO_DIR,
       env: { ...process.env, ...options.env },
       stdio: options.capture || options.logFile ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+      signal: options.signal,
     });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
+    child.on('error', (err) => (err.name === 'AbortError' ? undefined : reject(err)));
     child.on('close', (code) => {
       if (options.logFile) writeFileSync(options.logFile, stdout + stderr);
       resolve({ code: code ?? 1, stdout, stderr });
@@ -98,7 +99,7 @@ function composeEnv(): NodeJS.ProcessEnv {
 
 export function compose(
   args: string[],
-  options: { capture?: boolean; logFile?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { capture?: boolean; logFile?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
 ): Promise<RunResult> {
   const argv = [...composeBinary(), '-p', PROJECT, '--env-file', ENV_FILE, ...args];
   return run(argv, { ...options, env: { ...composeEnv(), ...options.env } });
@@ -207,7 +208,9 @@ export async function serviceStates(): Promise<ServiceState[]> {
   if (ids.length === 0) return [];
   const format =
     '{{index .Config.Labels "com.docker.compose.service"}}|{{.Name}}|{{.Config.Image}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}';
-  return (await docker(['inspect', '-f', format, ...ids]))
+  // A container may go between `ps` and `inspect` (compose recreating it): inspect prints the others.
+  const inspected = await run(['docker', 'inspect', '-f', format, ...ids], { capture: true });
+  return inspected.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => {
