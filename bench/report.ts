@@ -24,6 +24,8 @@ export interface StageResult {
   target: Target;
   /** HTTP stages: median latencies and requests/s measured by the load generator (and the anchor's). */
   http?: { requestsPerSecond: number; p50Ms: number; p99Ms: number; anchorRequestsPerSecond?: number };
+  /** Live stage: the worst freshness of the served cubes over the window. */
+  live?: { worstFreshnessSeconds: number };
   /** Bound on the peak RSS of the process tree (SPEC 9), for stages that have one. */
   memoryBoundMb?: number;
   notes: string[];
@@ -63,6 +65,7 @@ export function verdictOf(result: StageResult): Verdict {
     anchorRowsPerSecond: result.http?.anchorRequestsPerSecond ?? anchor?.rowsPerSecond,
     anchorSeconds: anchor?.seconds,
     p99Ms: result.http?.p99Ms,
+    worstFreshnessSeconds: result.live?.worstFreshnessSeconds,
   });
 }
 

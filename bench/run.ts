@@ -14,8 +14,9 @@ import {
   benchTransform,
   prepareData,
 } from './stages.ts';
+import { benchLive } from './live.ts';
 
-const STAGES = ['transform', 'producer', 'consumer', 'compute-cube', 'api'] as const;
+const STAGES = ['transform', 'producer', 'consumer', 'compute-cube', 'api', 'live'] as const;
 type Stage = (typeof STAGES)[number];
 
 function positiveInt(value: string): number {
@@ -47,6 +48,11 @@ const program = new Command('bench')
   .option('--api-seconds <n>', 'seconds per API load run (default 10, 5 with --quick)', positiveInt)
   .option('--api-connections <n>', 'concurrent connections of the API load', positiveInt, 50)
   .option(
+    '--live-seconds <n>',
+    'live stage: measured window after the first cube build (default 180, 90 with --quick)',
+    positiveInt,
+  )
+  .option(
     '--only <stages>',
     `comma-separated subset of ${STAGES.join(',')} (dependencies still run)`,
     stageList,
@@ -72,6 +78,7 @@ async function main(): Promise<number> {
     consumerWorkers: number;
     apiSeconds?: number;
     apiConnections: number;
+    liveSeconds?: number;
     only?: Stage[];
     profile?: Stage[];
     keepTopics?: boolean;
@@ -115,7 +122,7 @@ async function main(): Promise<number> {
     // consumer's db, the API the cube db.
     const needConsumer = wanted.has('consumer') || wanted.has('compute-cube') || wanted.has('api');
     const needProducer = wanted.has('producer') || needConsumer;
-    const needTransform = wanted.has('transform') || needConsumer;
+    const needTransform = wanted.has('transform') || needConsumer || wanted.has('live');
     // A stage wanted only as input of a later one runs once, without its anchor.
     const as = (stage: Stage): BenchContext =>
       wanted.has(stage) ? ctx : { ...ctx, params: { ...ctx.params, runs: 1, anchors: false, profile: [] } };
@@ -141,6 +148,11 @@ async function main(): Promise<number> {
     if (cubes && wanted.has('api')) {
       const api = await attempt('api', () => benchApi(ctx, cubes.cubeDb));
       if (api) results.push(api);
+    }
+    if (wanted.has('live')) {
+      // Last: the three followers compete with nothing else the bench runs.
+      const live = await attempt('live', () => benchLive(ctx, o.liveSeconds ?? (quick ? 90 : 180)));
+      if (live) results.push(live);
     }
   }
   if (!params.keepTopics) {

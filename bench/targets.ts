@@ -11,7 +11,9 @@ export type Target =
    * HTTP load: requests/s floor, p99 latency ceiling, and requests/s at least `minAnchorRatio` of a bare
    * node:http server replaying the same response in the same run.
    */
-  | { kind: 'http'; minRequestsPerSecond: number; maxP99Ms: number; minAnchorRatio: number };
+  | { kind: 'http'; minRequestsPerSecond: number; maxP99Ms: number; minAnchorRatio: number }
+  /** Live mode: the worst age of the newest event in the served cubes (a change reaches the API within). */
+  | { kind: 'maxFreshness'; seconds: number };
 
 export interface Measured {
   rowsPerSecond: number;
@@ -19,6 +21,8 @@ export interface Measured {
   anchorRowsPerSecond?: number;
   anchorSeconds?: number;
   p99Ms?: number;
+  /** Live mode: the worst freshness of the served cubes seen, seconds. */
+  worstFreshnessSeconds?: number;
 }
 
 export interface Verdict {
@@ -33,6 +37,7 @@ export const SPEC_TARGETS = {
   transform: { kind: 'maxTimeRatio', ratio: 1 },
   computeCube: { kind: 'maxTimeRatio', ratio: 1.5 },
   api: { kind: 'http', minRequestsPerSecond: 15_000, maxP99Ms: 10, minAnchorRatio: 0.9 },
+  live: { kind: 'maxFreshness', seconds: 60 },
 } as const satisfies Record<string, Target>;
 
 /** Peak RSS of the stage's process tree at the SPEC's size (5M messages over 250k Ids), MB. */
@@ -76,6 +81,8 @@ export function describeTarget(t: Target): string {
       return `<= ${t.ratio}x anchor time`;
     case 'http':
       return `>= ${int(t.minRequestsPerSecond)} req/s, p99 <= ${t.maxP99Ms} ms, >= ${Math.round(t.minAnchorRatio * 100)}% of anchor req/s`;
+    case 'maxFreshness':
+      return `freshness <= ${t.seconds} s`;
   }
 }
 
@@ -110,6 +117,15 @@ export function evaluate(target: Target, m: Measured): Verdict {
       return {
         pass,
         detail: `${int(m.rowsPerSecond)} req/s, p99 ${m.p99Ms} ms, ${Math.round(r * 100)}% of anchor (${describeTarget(target)})`,
+      };
+    }
+    case 'maxFreshness': {
+      const worst = m.worstFreshnessSeconds;
+      if (worst === undefined || !Number.isFinite(worst))
+        return { pass: false, detail: 'no freshness measured' };
+      return {
+        pass: worst <= target.seconds,
+        detail: `worst ${worst.toFixed(1)} s (${describeTarget(target)})`,
       };
     }
   }
