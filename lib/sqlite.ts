@@ -5,15 +5,24 @@ import path from 'node:path';
 
 export type Db = Database.Database;
 
-/** A writable database in WAL mode: concurrent readers, one writer, fsync at checkpoints. */
-export function openWritable(file: string): Db {
+export interface WritableOptions {
+  /** SQLite page cache of this connection, MB (it fills up to this size and stays resident). */
+  cacheMb?: number;
+}
+
+/**
+ * A writable database in WAL mode: concurrent readers, one writer, fsync at checkpoints. Temporary
+ * tables and sorts spill to a temporary file beyond their (2 MB) cache, so a large staging table
+ * or sort costs disk, not resident memory.
+ */
+export function openWritable(file: string, options: WritableOptions = {}): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
-  db.pragma('temp_store = MEMORY');
-  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = FILE');
+  db.pragma(`cache_size = ${-Math.round((options.cacheMb ?? 64) * 1024)}`);
   return db;
 }
 

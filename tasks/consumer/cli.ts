@@ -7,6 +7,7 @@ import { createKafka, ensureTopic, toBrokerError } from '../../lib/kafka.ts';
 import { createLogger } from '../../lib/log.ts';
 import { pushMetrics, serveMetrics } from '../../lib/metrics.ts';
 import { openJoinedSource, openLatestJoinedSource } from './joined-source.ts';
+import { LOADER_CACHE_MB, consumerMemoryPlan } from './memory.ts';
 import { createConsumerMetrics } from './metrics.ts';
 import { runConsumer, type ConsumerSummary } from './run.ts';
 import { EventStore } from './store.ts';
@@ -22,6 +23,7 @@ interface Flags {
   joinedDir?: string;
   concurrency: number;
   maxBytesPerPartition: number;
+  maxMemory: number;
   metricsPort?: number;
 }
 
@@ -43,7 +45,14 @@ const program = new Command('consumer')
   .option('--db <file>', 'SQLite database (env DB_PATH)')
   .option('--joined-dir <dir>', 'read <dir>/date=D/all_data_joined.csv locally instead of from HDFS')
   .option('--concurrency <n>', 'partitions processed concurrently per process', positiveInt, 3)
-  .option('--max-bytes-per-partition <bytes>', 'fetch size per partition', positiveInt, 2 * 1024 * 1024)
+  // Compressed bytes: a gzip fetch decodes to ~6x its size in message objects, held until processed.
+  .option('--max-bytes-per-partition <bytes>', 'fetch size per partition', positiveInt, 512 * 1024)
+  .option(
+    '--max-memory <MB>',
+    'memory budget of the whole process tree: sizes each process SQLite cache and caps each forked worker V8 heap (see README)',
+    positiveInt,
+    600,
+  )
   .option(
     '--metrics-port <port>',
     'port of /metrics in --follow mode (env METRICS_PORT, default 9464)',
@@ -61,6 +70,7 @@ let brokers: readonly string[] = [];
 async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Flags>();
+  const memory = consumerMemoryPlan(flags.maxMemory, flags.workers);
   const config: Config = loadConfig({
     ...process.env,
     ...(flags.date ? { RUN_DATE: parseDate(flags.date) } : {}),
@@ -111,7 +121,7 @@ async function main(): Promise<void> {
     // once, then fork the workers (same flags) and add up their summaries.
     await ensureTopicExists(config.kafka.topic, config.kafka.partitions);
     await ensureTopicExists(config.kafka.dlqTopic, config.kafka.partitions);
-    const store = new EventStore(config.sqlite.dbPath);
+    const store = new EventStore(config.sqlite.dbPath, { cacheMb: LOADER_CACHE_MB });
     try {
       const opened = await openJoined(config.date);
       if (opened && store.joinedSource(config.date) !== opened.source) {
@@ -128,6 +138,8 @@ async function main(): Promise<void> {
       metricsPort,
       stopSignal,
       log,
+      // A small young generation too: batches are short-lived, 4 MB semi-spaces keep them there.
+      nodeArgs: [`--max-old-space-size=${memory.heapMb}`, '--max-semi-space-size=4'],
     });
     const metrics = createConsumerMetrics({ task: 'consumer' });
     metrics.processed.inc(summary.stored);
@@ -143,7 +155,7 @@ async function main(): Promise<void> {
   const server = follow && metricsPort > 0 ? await serveMetrics(metrics.registry, metricsPort) : undefined;
   try {
     await ensureTopicExists(config.kafka.topic, config.kafka.partitions);
-    store = new EventStore(config.sqlite.dbPath);
+    store = new EventStore(config.sqlite.dbPath, { cacheMb: memory.cacheMb });
     const endOffsets = process.env[WORKER_ENV.endOffsets];
     const summary = await runConsumer(
       {

@@ -168,8 +168,9 @@ export class EventStore {
   private readonly insertDeadLetter;
   private readonly commitTx;
 
-  constructor(file: string) {
-    this.db = openWritable(file);
+  /** `cacheMb`: this connection's SQLite page cache (see the consumer's --max-memory). */
+  constructor(file: string, options: { cacheMb?: number } = {}) {
+    this.db = openWritable(file, options);
     // A 64 MB WAL between automatic checkpoints (SQLite's default is 4 MB): each batch appends a few
     // MB, so the default checkpoints (copy to the db file + fsync) almost every commit. Pages written
     // again before a checkpoint (latest_events, B-tree interiors) are then copied once. Measured

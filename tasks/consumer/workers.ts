@@ -22,6 +22,8 @@ export interface WorkersOptions {
   metricsPort: number;
   stopSignal: Promise<void>;
   log: Logger;
+  /** Node flags added to each worker's (e.g. its V8 heap cap, see the consumer's --max-memory). */
+  nodeArgs?: readonly string[];
 }
 
 /** Adds up worker summaries (pure). */
@@ -78,6 +80,7 @@ export async function runWorkers(opts: WorkersOptions): Promise<ConsumerSummary>
   const summaries: ConsumerSummary[] = [];
   const processes = Array.from({ length: opts.workers }, (_, i) =>
     fork(script, args, {
+      execArgv: [...process.execArgv, ...(opts.nodeArgs ?? [])],
       env: {
         ...process.env,
         [WORKER_ENV.index]: String(i),
