@@ -51,6 +51,20 @@ describe('live bench stage', () => {
     });
   });
 
+  it('takes rates over the samples that have the value', () => {
+    const s = summarizeLive([
+      { at: 0, produced: 0, consumed: 0, builds: 1 },
+      { at: 10_000, produced: 100_000, consumed: 50_000, builds: 2 },
+      { at: 20_000, produced: 200_000 },
+    ]);
+    expect(s).toMatchObject({
+      producedPerSecond: 10_000,
+      consumed: 50_000,
+      consumedPerSecond: 5_000,
+      builds: 1,
+    });
+  });
+
   it('passes when the worst freshness stays within 60 s', () => {
     expect(
       evaluate(SPEC_TARGETS.live, { rowsPerSecond: 1, seconds: 1, worstFreshnessSeconds: 41.2 }),
