@@ -159,6 +159,31 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(compose.services['hdfs-init']?.command)).toContain('/data/raw');
   });
 
+  it('runs the three followers of npm run live in the profile streaming, each scraped or pushing', () => {
+    const followers = {
+      producer: 'tasks/producer/cli.ts',
+      consumer: 'tasks/consumer/cli.ts',
+      'compute-cube': 'tasks/compute-cube/cli.ts',
+    };
+    for (const [name, cli] of Object.entries(followers)) {
+      const service = compose.services[name];
+      expect(service, `service ${name}`).toBeDefined();
+      expect(service!.profiles).toEqual(['streaming']);
+      const command = (service!.command as string[]).map(interpolate);
+      expect(command.slice(0, 2)).toEqual([cli, '--follow']);
+    }
+    // The cube follower and the consumer share the SQLite volume; the API reads the cubes from it.
+    expect(compose.services['compute-cube']!.volumes).toEqual(compose.services.consumer!.volumes);
+    const prometheus = parse(read('prometheus.yml')) as {
+      scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
+    };
+    const scraped = Object.fromEntries(
+      prometheus.scrape_configs.flatMap((j) => (j.dns_sd_configs ?? []).map((d) => [d.names[0], d.port])),
+    );
+    expect(scraped).toMatchObject({ consumer: 9464, 'compute-cube': 9465 });
+    expect(environmentOf(compose.services['compute-cube']!).METRICS_PORT).toBe('9465');
+  });
+
   it('builds every image from a Dockerfile of the repository on debian:bookworm-slim, Grafana alone pulled', () => {
     const built = new Map<string, string>();
     for (const service of Object.values(compose.services)) {
