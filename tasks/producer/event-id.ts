@@ -12,9 +12,24 @@ export const EVENT_ID_LIMITS = { loops: 2 ** 32, rows: 2 ** 42 } as const;
  * Same inputs, same key; any changed row (a corrected file) gives new ids, so nothing new is dropped.
  */
 export function runKeyOf(topic: string, date: string, rows: Iterable<string>): string {
+  const key = runKeyHasher(topic, date);
+  for (const row of rows) key.add(row);
+  return key.digest();
+}
+
+/** runKeyOf built row by row (`add(key, tail)` hashes the same bytes as the row `${key}${tail}`). */
+export function runKeyHasher(
+  topic: string,
+  date: string,
+): { add(...parts: string[]): void; digest(): string } {
   const hash = createHash('sha256').update(`${topic}\n${date}\n`);
-  for (const row of rows) hash.update(row).update('\n');
-  return hash.digest('hex').slice(0, 12);
+  return {
+    add: (...parts) => {
+      for (const part of parts) hash.update(part);
+      hash.update('\n');
+    },
+    digest: () => hash.digest('hex').slice(0, 12),
+  };
 }
 
 const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0');

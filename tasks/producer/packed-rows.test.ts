@@ -26,7 +26,8 @@ describe('packRows / unpackRows', () => {
         rowNumber: 250_001,
       },
     ];
-    const back = unpackRows(packRows(rows));
+    const list = unpackRows(packRows(rows));
+    const back = Array.from({ length: list.length }, (_, i) => list.at(i)!);
     expect(
       back.map((r) => ({
         key: r.key.toString(),
@@ -38,6 +39,6 @@ describe('packRows / unpackRows', () => {
   });
 
   it('no rows stay no rows', () => {
-    expect(unpackRows(packRows([]))).toEqual([]);
+    expect(unpackRows(packRows([])).length).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { keyPartitioner, murmur2, splitBySender } from './partitions.ts';
+import { keyPartitioner, murmur2, senderOf } from './partitions.ts';
 
 describe('murmur2', () => {
   it("gives the values of Kafka's UtilsTest", () => {
@@ -50,19 +50,10 @@ describe('keyPartitioner', () => {
   });
 });
 
-describe('splitBySender', () => {
-  const rows = [0, 1, 2, 3, 4, 2, 1, 0, 5].map((partition, line) => ({ partition, line }));
-
-  it('gives each partition to exactly one sender and keeps file order within a sender', () => {
-    const groups = splitBySender(rows, 2);
-    expect(groups.map((g) => g.map((r) => r.line))).toEqual([
-      [0, 2, 4, 5, 7],
-      [1, 3, 6, 8],
-    ]);
-    for (const g of groups) expect(new Set(g.map((r) => r.partition % 2)).size).toBe(1);
-  });
-
-  it('one sender gets everything in order', () => {
-    expect(splitBySender(rows, 1)).toEqual([rows]);
+describe('senderOf', () => {
+  it('gives each partition to exactly one sender, spreading partitions evenly', () => {
+    expect([0, 1, 2, 3, 4, 5].map((p) => senderOf(p, 2))).toEqual([0, 1, 0, 1, 0, 1]);
+    expect([0, 1, 2].map((p) => senderOf(p, 3))).toEqual([0, 1, 2]);
+    expect([0, 1, 2].map((p) => senderOf(p, 1))).toEqual([0, 0, 0]);
   });
 });

@@ -39,9 +39,7 @@ export function keyPartitioner(partitions: number): (key: string) => number {
   return (key) => (murmur2(Buffer.from(key)) & 0x7fffffff) % partitions;
 }
 
-/** Splits rows among `senders` by partition (partition p goes to sender p mod senders), keeping file order. */
-export function splitBySender<T extends { partition: number }>(rows: readonly T[], senders: number): T[][] {
-  const groups = Array.from({ length: senders }, () => [] as T[]);
-  for (const row of rows) groups[row.partition % senders]!.push(row);
-  return groups;
+/** The sender of a partition among `senders` (partition p goes to sender p mod senders): one each. */
+export function senderOf(partition: number, senders: number): number {
+  return partition % senders;
 }

@@ -3,10 +3,11 @@
 // senders (senders.ts) so each key keeps one producer and its order.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../lib/log.ts';
-import { runKeyOf } from './event-id.ts';
+import { runKeyHasher } from './event-id.ts';
 import { encodeRow } from './message.ts';
 import type { ProducerMetrics } from './metrics.ts';
-import { keyPartitioner, splitBySender } from './partitions.ts';
+import { PackedRowsBuilder, type PackedRows } from './packed-rows.ts';
+import { keyPartitioner, senderOf } from './partitions.ts';
 import type { PopulationRows } from './rows.ts';
 import type { SenderPool } from './senders.ts';
 
@@ -65,22 +66,16 @@ export async function runProducer(
   });
 
   const partitions = await deps.ensureTopic(opts.topic, opts.partitions);
-  const prepared = prepareRows(input, partitions, log, metrics);
+  const sendersUsed = Math.min(deps.senders.size, partitions);
   // A bounded run's event ids derive from its content, so that a re-run (the DAG's retry after a
   // failure mid-send) repeats the ids of what was already delivered and the consumer drops those.
-  const runKey = opts.follow
-    ? null
-    : runKeyOf(
-        opts.topic,
-        opts.date,
-        prepared.rows.map((r) => `${r.key}${r.tail}`),
-      );
-  const sendersUsed = Math.min(deps.senders.size, partitions);
+  const runKey = opts.follow ? null : runKeyHasher(opts.topic, opts.date);
+  const prepared = prepareRows(input, partitions, sendersUsed, log, metrics, undefined, runKey);
   // Follow mode keeps every sender open: an edited source may bring rows to an idle partition.
-  await deps.senders.load(splitBySender(prepared.rows, sendersUsed), runKey, opts.follow);
+  await deps.senders.load(prepared.groups, runKey?.digest() ?? null, opts.follow);
   void deps.stopSignal.then(() => deps.senders.stop());
   let fingerprint = prepared.fingerprint;
-  let rowCount = prepared.rows.length;
+  let rowCount = prepared.count;
   let rejects = input.rejects.length;
 
   /** Follow mode: the source as it is now; the senders get its rows when they changed. */
@@ -96,15 +91,15 @@ export async function runProducer(
       );
       return;
     }
-    const next = prepareRows(fresh, partitions, log, metrics, fingerprint);
+    const next = prepareRows(fresh, partitions, sendersUsed, log, metrics, fingerprint);
     if (next.fingerprint === fingerprint) return;
-    await deps.senders.reload(splitBySender(next.rows, sendersUsed));
+    await deps.senders.reload(next.groups);
     log.info(
-      { loop, rows: next.rows.length, rejects: fresh.rejects.length },
+      { loop, rows: next.count, rejects: fresh.rejects.length },
       'source changed: sending its new rows',
     );
     fingerprint = next.fingerprint;
-    rowCount = next.rows.length;
+    rowCount = next.count;
     rejects = fresh.rejects.length;
   };
 
@@ -148,35 +143,44 @@ export async function runProducer(
   };
 }
 
-/** A source's rows encoded once for every loop, with a fingerprint of what is sent. */
+/** A source's rows encoded once for every loop, packed per sender, with a fingerprint of what is sent. */
 interface PreparedRows {
-  rows: { key: string; tail: string; partition: number; rowNumber: number }[];
+  groups: PackedRows[];
+  count: number;
   fingerprint: string;
 }
 
 /**
- * Encodes cleaned rows for the senders and records their rejects. With `unchangedIf` (a re-read in
- * follow mode), rejects are recorded only when the content differs from that fingerprint, so an
- * unchanged file does not count its rejects again at every loop.
+ * Encodes cleaned rows for the senders (partition p goes to sender p mod senders, file order kept)
+ * and records their rejects. One pass, straight into each sender's packed strings: no row objects
+ * nor per-row concatenations are kept for the whole file (they made up most of the parent's heap).
+ * With `unchangedIf` (a re-read in follow mode), rejects are recorded only when the content differs
+ * from that fingerprint, so an unchanged file does not count its rejects again at every loop.
+ * `runKey`, when given, hashes every row too.
  */
 function prepareRows(
   input: PopulationRows,
   partitions: number,
+  senders: number,
   log: Logger,
   metrics: ProducerMetrics,
   unchangedIf?: string,
+  runKey?: ReturnType<typeof runKeyHasher> | null,
 ): PreparedRows {
   const partitionOf = keyPartitioner(partitions);
-  const rows = input.rows.map((row, rowNumber) => {
-    const { key, tail } = encodeRow(row);
-    return { key, tail, partition: partitionOf(key), rowNumber };
-  });
+  const builders = Array.from({ length: senders }, () => new PackedRowsBuilder(input.rows.length));
   const hash = createHash('sha1');
-  for (const r of rows) hash.update(`${r.key}${r.tail}\n`);
+  input.rows.forEach((row, rowNumber) => {
+    const { key, tail } = encodeRow(row);
+    const partition = partitionOf(key);
+    builders[senderOf(partition, senders)]!.add(key, tail, partition, rowNumber);
+    hash.update(key).update(tail).update('\n');
+    runKey?.add(key, tail);
+  });
   const fingerprint = hash.digest('hex');
   if (fingerprint !== unchangedIf) {
     metrics.rejects.inc(input.rejects.length);
     for (const r of input.rejects) log.warn({ line: r.line, id: r.id, reason: r.reason }, 'row rejected');
   }
-  return { rows, fingerprint };
+  return { groups: builders.map((b) => b.finish()), count: input.rows.length, fingerprint };
 }

@@ -3,17 +3,23 @@
 // sequence, and so each key's order, intact across retries.
 import { messageValue } from './message.ts';
 
-/** A row as a sender holds it: key bytes and JSON tail built once, reused by every loop. */
+/** A row as a sender sends it: key and JSON tail built once, reused by every loop. */
 export interface SenderRow {
-  key: Buffer;
+  key: Buffer | string;
   tail: string;
   partition: number;
   /** Position among all the rows sent (every sender's), the same in every loop and run. */
   rowNumber: number;
 }
 
+/** A sender's rows: an array, or a view that builds row i on demand (packed-rows.ts). */
+export interface RowList {
+  readonly length: number;
+  at(i: number): SenderRow | undefined;
+}
+
 export interface OutgoingMessage {
-  key: Buffer;
+  key: Buffer | string;
   value: string;
   partition: number;
 }
@@ -32,7 +38,7 @@ export interface SendLoopContext {
 }
 
 /** Sends one loop of `rows`; resolves to the number of messages acknowledged. */
-export async function sendLoop(rows: readonly SenderRow[], ctx: SendLoopContext): Promise<number> {
+export async function sendLoop(rows: RowList, ctx: SendLoopContext): Promise<number> {
   let sent = 0;
   for (let start = 0; start < rows.length; start += ctx.batchSize) {
     if (ctx.shouldStop()) break;
@@ -40,7 +46,7 @@ export async function sendLoop(rows: readonly SenderRow[], ctx: SendLoopContext)
     const producedAt = ctx.now();
     const messages = new Array<OutgoingMessage>(end - start);
     for (let i = start; i < end; i++) {
-      const row = rows[i]!;
+      const row = rows.at(i)!;
       messages[i - start] = {
         key: row.key,
         value: messageValue(row, ctx.eventId(ctx.loop, row), ctx.date, ctx.loop, producedAt),

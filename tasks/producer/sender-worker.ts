@@ -6,7 +6,7 @@ import { COMPRESSION } from './compression.ts';
 import { deterministicEventId } from './event-id.ts';
 import { createEventIdGenerator } from './message.ts';
 import { unpackRows } from './packed-rows.ts';
-import { sendLoop, type SenderRow } from './send-loop.ts';
+import { sendLoop, type RowList, type SenderRow } from './send-loop.ts';
 import type { FromSender, RunKey, SenderConfig, ToSender } from './senders.ts';
 
 const config = workerData as SenderConfig;
@@ -54,7 +54,7 @@ const connected = producer.connect().then(
   },
 );
 const compression = COMPRESSION[config.compression];
-let rows: SenderRow[] = [];
+let rows: RowList = [];
 let eventId: (loop: number, row: SenderRow) => string = () => {
   throw new Error('sender used before load');
 };

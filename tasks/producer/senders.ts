@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../../lib/config.ts';
 import { BrokerUnavailableError } from '../../lib/kafka.ts';
 import type { CompressionName } from './compression.ts';
-import { packRows, type PackedRows } from './packed-rows.ts';
+import { transferablesOf, type PackedRows } from './packed-rows.ts';
 
 /** What every sender thread is started with. */
 export interface SenderConfig {
@@ -18,6 +18,13 @@ export interface SenderConfig {
   batchSize: number;
   compression: CompressionName;
 }
+
+/**
+ * V8 heap cap of each sender thread (old generation, MB): it holds kafkajs and the batch in flight
+ * (~10-20 MB live; its rows are outside the heap, see packed-rows.ts). Without a cap V8 lets each
+ * thread's heap grow to a few times what is live before collecting (~150 MB a sender was measured).
+ */
+export const SENDER_HEAP_MB = 48;
 
 /** Parent -> sender: `load` once, then `loop`s one at a time (each after the previous is done). */
 export type ToSender =
@@ -39,19 +46,17 @@ export type FromSender =
   | { type: 'loopDone' }
   | { type: 'failed'; message: string; brokerReason: string | undefined };
 
-export type SenderRows = readonly { key: string; tail: string; partition: number; rowNumber: number }[];
-
 export interface SenderPool {
   /** Threads started (the most senders `load` can use). */
   readonly size: number;
   /** Gives sender i the rows of group i (at most `size` groups); senders without rows end. */
   /** `keepIdle`: senders given no rows stay open for a later `reload` (follow mode). */
-  load(groups: readonly SenderRows[], runKey: RunKey, keepIdle?: boolean): Promise<void>;
+  load(groups: readonly PackedRows[], runKey: RunKey, keepIdle?: boolean): Promise<void>;
   /**
    * Replaces the rows between two loops (a --follow producer whose source changed). Needs the
    * senders kept open by `load(..., keepIdle)`; a group for a closed sender is an error.
    */
-  reload(groups: readonly SenderRows[]): Promise<void>;
+  reload(groups: readonly PackedRows[]): Promise<void>;
   /** Every loaded sender sends its rows once; `onSent` gets each acknowledged batch's size. */
   sendLoop(loop: number, onSent: (count: number) => void): Promise<void>;
   /** Senders finish their batch in flight and end the loop early. */
@@ -59,6 +64,15 @@ export interface SenderPool {
   /** Disconnects every producer and ends the threads; never throws, safe to call twice. */
   close(): Promise<void>;
 }
+
+/** Rows of a sender given none (a fresh object each time: sending transfers its buffers away). */
+const noRows = (): PackedRows => ({
+  bytes: new Uint8Array(0),
+  ends: new Int32Array(0),
+  keyLengths: new Uint8Array(0),
+  partitions: new Int32Array(0),
+  rowNumbers: new Int32Array(0),
+});
 
 // tsx's loader hooks do not reach a worker thread's entry module on Node 20: register them first.
 const TSX_API = import.meta.resolve('tsx/esm/api');
@@ -73,7 +87,12 @@ interface Sender {
 }
 
 function startSender(config: SenderConfig): Sender {
-  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: config });
+  const worker = new Worker(BOOTSTRAP, {
+    eval: true,
+    workerData: config,
+    // A small young generation too: each batch lives there until acknowledged.
+    resourceLimits: { maxOldGenerationSizeMb: SENDER_HEAP_MB, maxYoungGenerationSizeMb: 8 },
+  });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   let waiting: { type: FromSender['type']; resolve: () => void; reject: (err: Error) => void } | undefined;
   let failure: Error | undefined;
@@ -107,7 +126,8 @@ function startSender(config: SenderConfig): Sender {
     new Promise<void>((resolve, reject) => {
       if (failure) return reject(failure);
       waiting = { type, resolve, reject };
-      worker.postMessage(message);
+      // Rows move to the thread (their buffers are transferred, not copied).
+      worker.postMessage(message, message.type === 'load' ? transferablesOf(message.rows) : []);
     });
   return {
     load: (rows, runKey) => {
@@ -145,21 +165,23 @@ export function startSenders(count: number, config: SenderConfig): SenderPool {
     load: async (groups, runKey, keepIdle = false) => {
       runKeyOf = runKey;
       if (groups.length > count) throw new Error(`${groups.length} row groups for ${count} senders`);
-      loaded = senders.filter((_, i) => keepIdle || (groups[i]?.length ?? 0) > 0);
+      loaded = senders.filter((_, i) => keepIdle || (groups[i]?.partitions.length ?? 0) > 0);
       await Promise.all(
         senders.map((sender, i) =>
-          loaded.includes(sender) ? sender.load(packRows(groups[i] ?? []), runKey) : sender.close(),
+          loaded.includes(sender) ? sender.load(groups[i] ?? noRows(), runKey) : sender.close(),
         ),
       );
     },
     reload: async (groups) => {
       if (groups.length > count) throw new Error(`${groups.length} row groups for ${count} senders`);
-      const orphan = senders.findIndex((s, i) => !loaded.includes(s) && (groups[i]?.length ?? 0) > 0);
+      const orphan = senders.findIndex(
+        (s, i) => !loaded.includes(s) && (groups[i]?.partitions.length ?? 0) > 0,
+      );
       if (orphan >= 0)
         throw new Error(`sender ${orphan} had no rows at start and was closed: restart the producer`);
       await Promise.all(
         senders.map((sender, i) =>
-          loaded.includes(sender) ? sender.load(packRows(groups[i] ?? []), runKeyOf) : undefined,
+          loaded.includes(sender) ? sender.load(groups[i] ?? noRows(), runKeyOf) : undefined,
         ),
       );
     },
