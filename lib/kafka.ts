@@ -166,6 +166,17 @@ export async function withBrokerErrors<T>(brokers: readonly string[], call: () =
   }
 }
 
+/** Connects a short-lived admin client of `kafka`, runs `fn` with it and always disconnects. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Creates a topic unless it exists; resolves to true when it was created. Never shrinks or
  * re-partitions an existing topic: a different partition count there is the operator's call.

@@ -49,11 +49,37 @@ export async function pushMetrics(
   }
 }
 
-/** The gauges every batch task records about its last run. */
+/** The gauges every task records about its last run. */
 export interface BatchRunMetrics {
   registry: Registry;
   success: Gauge;
   lastSuccess: Gauge;
+}
+
+/**
+ * The success gauges of a task, under one name for all four tasks (told apart by the registry's
+ * `task` label), so one alert rule and one dashboard panel see every task.
+ */
+export function createRunGauges(registry: Registry): Pick<BatchRunMetrics, 'success' | 'lastSuccess'> {
+  const registers = [registry];
+  return {
+    success: new Gauge({
+      name: 'pipeline_task_success',
+      help: '1 when the last run of the task succeeded, 0 when it failed',
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: 'pipeline_task_last_success_timestamp_seconds',
+      help: 'End time of the last successful run of the task',
+      registers,
+    }),
+  };
+}
+
+/** Records a successful run (or, for a follower, a successful build or loop): success 1 and the time. */
+export function markSucceeded(metrics: Pick<BatchRunMetrics, 'success' | 'lastSuccess'>): void {
+  metrics.success.set(1);
+  metrics.lastSuccess.set(Date.now() / 1000);
 }
 
 /** Where a batch run's metrics go: the Pushgateway of `config`, grouped by job and run date. */
@@ -76,8 +102,7 @@ export async function recordBatchRun<T>(
   let result: T;
   try {
     result = await run();
-    metrics.success.set(1);
-    metrics.lastSuccess.set(Date.now() / 1000);
+    markSucceeded(metrics);
   } catch (err) {
     metrics.success.set(0);
     await pushAndReport(metrics.registry, push);
@@ -87,7 +112,8 @@ export async function recordBatchRun<T>(
   return result;
 }
 
-async function pushAndReport(registry: Registry, push: BatchPush): Promise<void> {
+/** Pushes the registry to the Pushgateway of `push`; a failed push is a warning, never an error. */
+export async function pushAndReport(registry: Registry, push: BatchPush): Promise<void> {
   const { job, config, log } = push;
   const pushError = await pushMetrics(registry, config.metrics.pushgatewayUrl, job, config.date);
   if (pushError) log.warn({ err: pushError.message }, 'metrics push failed');

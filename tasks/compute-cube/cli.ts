@@ -3,9 +3,10 @@
 // (serves /metrics).
 import { Command, InvalidArgumentError } from 'commander';
 import { parseInterval, runMain } from '../../lib/cli.ts';
-import { loadConfig, parseDate, today } from '../../lib/config.ts';
+import { today } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
-import { recordBatchRun, serveMetrics } from '../../lib/metrics.ts';
+import { markSucceeded, recordBatchRun, serveMetrics } from '../../lib/metrics.ts';
+import { stopSignal, taskConfig } from '../../lib/task.ts';
 import { readChangeMarker } from './change-marker.ts';
 import { followCubes } from './follow.ts';
 import { createCubeFollowMetrics, createCubeMetrics } from './metrics.ts';
@@ -57,22 +58,14 @@ async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Flags>();
   const intervalMs = parseInterval(flags.interval);
-  const config = loadConfig({
-    ...process.env,
-    ...(flags.date ? { RUN_DATE: parseDate(flags.date) } : {}),
-    ...(flags.db ? { DB_PATH: flags.db } : {}),
-    ...(flags.cubeDb ? { CUBE_DB: flags.cubeDb } : {}),
-  });
+  const config = taskConfig(flags.date, { DB_PATH: flags.db, CUBE_DB: flags.cubeDb });
   const log = createLogger('compute-cube', config.logLevel);
   const paths = { dbPath: config.sqlite.dbPath, cubeDbPath: config.sqlite.cubeDbPath };
   if (flags.follow) {
     const metrics = createCubeFollowMetrics();
     const port = flags.metricsPort ?? (process.env.METRICS_PORT ? config.metrics.port : FOLLOW_METRICS_PORT);
     const server = port > 0 ? await serveMetrics(metrics.registry, port) : undefined;
-    let stop!: () => void;
-    const stopSignal = new Promise<void>((r) => (stop = r));
-    process.once('SIGTERM', () => stop());
-    process.once('SIGINT', () => stop());
+    const stopped = stopSignal();
     const fixedDate = flags.date || process.env.RUN_DATE ? config.date : undefined;
     log.info(
       { ...paths, date: fixedDate ?? 'today', intervalMs, metricsPort: port },
@@ -85,13 +78,12 @@ async function main(): Promise<void> {
           readMarker: (date) => readChangeMarker(paths.dbPath, date),
           build: (date) => {
             const built = runComputeCube({ date, ...paths }, { log, metrics });
-            metrics.success.set(1);
-            metrics.lastSuccess.set(Date.now() / 1000);
+            markSucceeded(metrics);
             return built;
           },
           metrics,
           log,
-          stopSignal,
+          stopSignal: stopped,
         },
       );
       log.info({ ...summary, lastBuild: summary.lastBuild?.runId ?? null }, 'compute-cube follower stopped');

@@ -1,7 +1,7 @@
 // compute-cube metrics, pushed to the Pushgateway (job compute_cube, grouped by date) at the end of
-// every run, failed runs included (compute_cube_success 0). `--follow` serves the same ones on its own
+// every run, failed runs included (pipeline_task_success 0). `--follow` serves the same ones on its own
 // /metrics, plus its checks and the cubes' freshness measured at scrape time.
-import { Counter, Gauge, createRegistry, type Registry } from '../../lib/metrics.ts';
+import { Counter, Gauge, createRegistry, createRunGauges, type Registry } from '../../lib/metrics.ts';
 
 export interface CubeMetrics {
   registry: Registry;
@@ -50,16 +50,7 @@ export function createCubeMetrics(): CubeMetrics {
       labelNames: ['phase'],
       registers,
     }),
-    success: new Gauge({
-      name: 'compute_cube_success',
-      help: '1 when the last run succeeded, 0 when it failed',
-      registers,
-    }),
-    lastSuccess: new Gauge({
-      name: 'compute_cube_last_success_timestamp_seconds',
-      help: 'End time of the last successful run',
-      registers,
-    }),
+    ...createRunGauges(registry),
     newestEvent: new Gauge({
       name: 'cube_data_newest_event_timestamp_seconds',
       help: 'producedAt of the newest event reflected in the cubes of the last build (time() minus it is their freshness)',

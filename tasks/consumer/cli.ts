@@ -2,13 +2,14 @@
 // Thin: parses flags, builds the config, wires Kafka/HDFS/SQLite/metrics and calls runConsumer.
 import { Command, InvalidArgumentError } from 'commander';
 import { positiveInt, runMain } from '../../lib/cli.ts';
-import { loadConfig, parseDate, type Config } from '../../lib/config.ts';
-import { createKafka, ensureTopic, toBrokerError } from '../../lib/kafka.ts';
-import { createLogger } from '../../lib/log.ts';
-import { pushMetrics, serveMetrics } from '../../lib/metrics.ts';
+import type { Config } from '../../lib/config.ts';
+import { createKafka, ensureTopic, withAdmin, withBrokerErrors, type Kafka } from '../../lib/kafka.ts';
+import { createLogger, type Logger } from '../../lib/log.ts';
+import { recordBatchRun, serveMetrics } from '../../lib/metrics.ts';
+import { stopSignal, taskConfig } from '../../lib/task.ts';
 import { openJoinedSource, openLatestJoinedSource } from './joined-source.ts';
-import { LOADER_CACHE_MB, consumerMemoryPlan } from './memory.ts';
-import { createConsumerMetrics } from './metrics.ts';
+import { LOADER_CACHE_MB, consumerMemoryPlan, type ConsumerMemoryPlan } from './memory.ts';
+import { createConsumerMetrics, type ConsumerMetrics } from './metrics.ts';
 import { runConsumer, type ConsumerSummary } from './run.ts';
 import { EventStore } from './store.ts';
 import { runWorkers, WORKER_ENV } from './workers.ts';
@@ -64,100 +65,135 @@ const program = new Command('consumer')
   )
   .showHelpAfterError();
 
-/** The brokers of this run, named in a one-line connection error. */
-let brokers: readonly string[] = [];
-
 async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Flags>();
-  const memory = consumerMemoryPlan(flags.maxMemory, flags.workers);
-  const config: Config = loadConfig({
-    ...process.env,
-    ...(flags.date ? { RUN_DATE: parseDate(flags.date) } : {}),
-    ...(flags.topic
-      ? { KAFKA_TOPIC: flags.topic, KAFKA_DLQ_TOPIC: process.env.KAFKA_DLQ_TOPIC ?? `${flags.topic}.dlq` }
-      : {}),
-    ...(flags.group ? { KAFKA_GROUP_ID: flags.group } : {}),
-    ...(flags.db ? { DB_PATH: flags.db } : {}),
+  const config = taskConfig(flags.date, {
+    KAFKA_TOPIC: flags.topic,
+    KAFKA_DLQ_TOPIC: flags.topic ? (process.env.KAFKA_DLQ_TOPIC ?? `${flags.topic}.dlq`) : undefined,
+    KAFKA_GROUP_ID: flags.group,
+    DB_PATH: flags.db,
   });
-  brokers = config.kafka.brokers;
+  // A connection failure anywhere reads as one line naming the brokers.
+  await withBrokerErrors(config.kafka.brokers, () => {
+    const run = consumerRun(flags, config);
+    return flags.workers > 1 && !run.isWorker ? runParent(run) : runSingle(run);
+  });
+}
+
+/** What both ways of running (one process, or the parent of workers) are wired with. */
+interface ConsumerRun {
+  flags: Flags;
+  config: Config;
+  log: Logger;
+  kafka: Kafka;
+  follow: boolean;
+  isWorker: boolean;
+  metricsPort: number;
+  metrics: ConsumerMetrics;
+  /** The --max-memory budget split between SQLite caches and worker heaps. */
+  memory: ConsumerMemoryPlan;
+  ensureTopic: (topic: string, partitions: number) => Promise<void>;
+  openJoined: (date: string) => ReturnType<typeof openJoinedSource>;
+  stopped: Promise<void>;
+}
+
+function consumerRun(flags: Flags, config: Config): ConsumerRun {
   const isWorker = process.env[WORKER_ENV.index] !== undefined;
   const log = createLogger(
     isWorker ? `consumer-${process.env[WORKER_ENV.index]}` : 'consumer',
     config.logLevel,
   );
   const follow = flags.follow === true;
-  const metricsPort = isWorker
-    ? config.metrics.port
-    : (flags.metricsPort ?? (process.env.METRICS_PORT ? config.metrics.port : 9464));
   const kafka = createKafka(config.kafka, {
     // kafkajs' own lines only at debug: a down broker must give one clear line, not a retry log.
     ...(config.logLevel === 'debug' ? { logger: log } : {}),
     // A long-lived consumer rides out a broker restart; a bounded run fails fast.
     retries: follow ? 10 : 5,
   });
-  const withAdmin = async (
-    fn: (admin: ReturnType<typeof kafka.admin>) => Promise<unknown>,
-  ): Promise<void> => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await fn(admin);
-    } finally {
-      await admin.disconnect();
-    }
+  return {
+    flags,
+    config,
+    log,
+    kafka,
+    follow,
+    isWorker,
+    metricsPort: isWorker
+      ? config.metrics.port
+      : (flags.metricsPort ?? (process.env.METRICS_PORT ? config.metrics.port : 9464)),
+    metrics: createConsumerMetrics({ task: 'consumer' }),
+    memory: consumerMemoryPlan(flags.maxMemory, flags.workers),
+    ensureTopic: async (topic, partitions) => {
+      await withAdmin(kafka, (admin) => ensureTopic(admin, topic, partitions));
+    },
+    openJoined: (date) => openJoinedSource(config, date, flags.joinedDir),
+    stopped: stopSignal(),
   };
-  const ensureTopicExists = (topic: string, partitions: number) =>
-    withAdmin((admin) => ensureTopic(admin, topic, partitions));
-  const openJoined = (date: string) => openJoinedSource(config, date, flags.joinedDir);
+}
 
-  let stop!: () => void;
-  const stopSignal = new Promise<void>((r) => (stop = r));
-  process.once('SIGTERM', () => stop());
-  process.once('SIGINT', () => stop());
+/**
+ * A bounded run records its outcome and pushes its metrics (job consumer); a --follow run serves
+ * them on /metrics instead.
+ */
+function recorded(run: ConsumerRun, work: () => Promise<ConsumerSummary>): Promise<ConsumerSummary> {
+  if (run.follow) return work();
+  return recordBatchRun(run.metrics, { job: 'consumer', config: run.config, log: run.log }, work);
+}
 
-  if (flags.workers > 1 && !isWorker) {
-    // Parent of N workers: check the broker, load the date's joined rows and fix the end offsets
-    // once, then fork the workers (same flags) and add up their summaries.
-    await ensureTopicExists(config.kafka.topic, config.kafka.partitions);
-    await ensureTopicExists(config.kafka.dlqTopic, config.kafka.partitions);
+function report(run: ConsumerRun, summary: ConsumerSummary): void {
+  run.log.info(summary, 'consumer done');
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+/**
+ * Parent of N workers: check the broker, load the date's joined rows and fix the end offsets once,
+ * then fork the workers (same flags) and add up their summaries.
+ */
+async function runParent(run: ConsumerRun): Promise<void> {
+  const { config, metrics } = run;
+  const summary = await recorded(run, async () => {
+    await run.ensureTopic(config.kafka.topic, config.kafka.partitions);
+    await run.ensureTopic(config.kafka.dlqTopic, config.kafka.partitions);
     const store = new EventStore(config.sqlite.dbPath, { cacheMb: LOADER_CACHE_MB });
     try {
-      const opened = await openJoined(config.date);
+      const opened = await run.openJoined(config.date);
       if (opened && store.joinedSource(config.date) !== opened.source) {
         await store.loadJoinedAttributes(config.date, opened.batches, opened.source);
       }
     } finally {
       store.close();
     }
-    const summary = await runWorkers({
-      workers: flags.workers,
-      follow,
-      kafka,
+    const total = await runWorkers({
+      workers: run.flags.workers,
+      follow: run.follow,
+      kafka: run.kafka,
       topic: config.kafka.topic,
-      metricsPort,
-      stopSignal,
-      log,
+      metricsPort: run.metricsPort,
+      stopSignal: run.stopped,
+      log: run.log,
       // A small young generation too: batches are short-lived, 4 MB semi-spaces keep them there.
-      nodeArgs: [`--max-old-space-size=${memory.heapMb}`, '--max-semi-space-size=4'],
+      nodeArgs: [`--max-old-space-size=${run.memory.heapMb}`, '--max-semi-space-size=4'],
     });
-    const metrics = createConsumerMetrics({ task: 'consumer' });
-    metrics.processed.inc(summary.stored);
-    metrics.errors.inc(summary.deadLetters);
-    for (const [reason, n] of Object.entries(summary.rejectsByReason)) metrics.rejects.inc({ reason }, n);
-    await reportAndPush(summary, metrics.registry, config, log, follow);
-    return;
-  }
+    metrics.processed.inc(total.stored);
+    metrics.errors.inc(total.deadLetters);
+    for (const [reason, n] of Object.entries(total.rejectsByReason)) metrics.rejects.inc({ reason }, n);
+    return total;
+  });
+  report(run, summary);
+}
 
-  const metrics = createConsumerMetrics({ task: 'consumer' });
+/** One consumer process: alone, or one worker of a parent (which gets its summary). */
+async function runSingle(run: ConsumerRun): Promise<void> {
+  const { config, flags, follow, metrics } = run;
   // The store is opened only once the broker answered: an unreachable broker leaves no file behind.
   let store: EventStore | undefined;
-  const server = follow && metricsPort > 0 ? await serveMetrics(metrics.registry, metricsPort) : undefined;
-  try {
-    await ensureTopicExists(config.kafka.topic, config.kafka.partitions);
-    store = new EventStore(config.sqlite.dbPath, { cacheMb: memory.cacheMb });
-    const endOffsets = process.env[WORKER_ENV.endOffsets];
-    const summary = await runConsumer(
+  const server =
+    follow && run.metricsPort > 0 ? await serveMetrics(metrics.registry, run.metricsPort) : undefined;
+  const endOffsets = process.env[WORKER_ENV.endOffsets];
+  const consume = async () => {
+    await run.ensureTopic(config.kafka.topic, config.kafka.partitions);
+    store = new EventStore(config.sqlite.dbPath, { cacheMb: run.memory.cacheMb });
+    return runConsumer(
       {
         topic: config.kafka.topic,
         dlqTopic: config.kafka.dlqTopic,
@@ -168,47 +204,34 @@ async function main(): Promise<void> {
         ...(endOffsets
           ? { endOffsets: new Map(JSON.parse(endOffsets) as [number, { low: number; high: number }][]) }
           : {}),
-        skipJoinedReload: isWorker,
+        skipJoinedReload: run.isWorker,
         partitionsConsumedConcurrently: flags.concurrency,
         maxBytesPerPartition: flags.maxBytesPerPartition,
         progressIntervalMs: 5000,
       },
       {
-        kafka,
-        ensureTopic: ensureTopicExists,
+        kafka: run.kafka,
+        ensureTopic: run.ensureTopic,
         store,
         metrics,
-        log,
-        openJoined,
+        log: run.log,
+        openJoined: run.openJoined,
         // A streaming consumer enriches a date without a joined file from the latest one.
         ...(follow ? { openLatestJoined: () => openLatestJoinedSource(config, flags.joinedDir) } : {}),
-        stopSignal,
+        stopSignal: run.stopped,
       },
     );
-    if (isWorker && process.send) {
-      process.send(summary);
+  };
+  try {
+    if (run.isWorker && process.send) {
+      process.send(await consume());
       return;
     }
-    await reportAndPush(summary, metrics.registry, config, log, follow);
+    report(run, await recorded(run, consume));
   } finally {
     store?.close();
     server?.close();
   }
 }
 
-async function reportAndPush(
-  summary: ConsumerSummary,
-  registry: Parameters<typeof pushMetrics>[0],
-  config: Config,
-  log: ReturnType<typeof createLogger>,
-  follow: boolean,
-): Promise<void> {
-  if (!follow) {
-    const pushError = await pushMetrics(registry, config.metrics.pushgatewayUrl, 'consumer', config.date);
-    if (pushError) log.warn({ err: pushError.message }, 'metrics push failed (data is committed)');
-  }
-  log.info(summary, 'consumer done');
-  process.stdout.write(`${JSON.stringify(summary)}\n`);
-}
-
-runMain('consumer', main, (err) => toBrokerError(err, brokers));
+runMain('consumer', main);

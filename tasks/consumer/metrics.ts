@@ -1,5 +1,12 @@
 // The consumer's Prometheus metrics. The first three keep the seed's names (dashboards use them).
-import { Counter, Gauge, Histogram, createRegistry, type Registry } from '../../lib/metrics.ts';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  createRegistry,
+  createRunGauges,
+  type Registry,
+} from '../../lib/metrics.ts';
 import { REJECT_REASONS } from './message.ts';
 
 export interface ConsumerMetrics {
@@ -10,6 +17,8 @@ export interface ConsumerMetrics {
   duration: Histogram;
   lag: Gauge<'partition'>;
   joinedFallback: Counter;
+  success: Gauge;
+  lastSuccess: Gauge;
 }
 
 export function createConsumerMetrics(defaultLabels: Record<string, string> = {}): ConsumerMetrics {
@@ -54,5 +63,6 @@ export function createConsumerMetrics(defaultLabels: Record<string, string> = {}
       labelNames: ['partition'],
       registers: [registry],
     }),
+    ...createRunGauges(registry),
   };
 }

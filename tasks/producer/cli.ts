@@ -5,14 +5,21 @@ import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseInterval, positiveInt, runMain } from '../../lib/cli.ts';
-import { loadConfig, parseDate } from '../../lib/config.ts';
+import type { Config } from '../../lib/config.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
-import { createKafka, ensureTopic, toBrokerError, topicPartitionCount } from '../../lib/kafka.ts';
-import { createLogger } from '../../lib/log.ts';
-import { pushMetrics } from '../../lib/metrics.ts';
+import {
+  createKafka,
+  ensureTopic,
+  topicPartitionCount,
+  withAdmin,
+  withBrokerErrors,
+} from '../../lib/kafka.ts';
+import { createLogger, type Logger } from '../../lib/log.ts';
+import { markSucceeded, pushAndReport, recordBatchRun } from '../../lib/metrics.ts';
 import { SOURCES } from '../../lib/sources.ts';
+import { stopSignal, taskConfig } from '../../lib/task.ts';
 import { createProducerMetrics } from './metrics.ts';
-import { readPopulationRows } from './rows.ts';
+import { readPopulationRows, type PopulationRows } from './rows.ts';
 import type { CompressionName } from './compression.ts';
 import { runProducer } from './run.ts';
 import { startSenders } from './senders.ts';
@@ -58,27 +65,15 @@ const program = new Command('producer')
   )
   .showHelpAfterError();
 
-let brokers: readonly string[] = [];
-
-async function main(): Promise<void> {
-  program.parse();
-  const flags = program.opts<Flags>();
-  const intervalMs = parseInterval(flags.interval);
-  const config = loadConfig({
-    ...process.env,
-    ...(flags.date ? { RUN_DATE: parseDate(flags.date) } : {}),
-    ...(flags.topic ? { KAFKA_TOPIC: flags.topic } : {}),
-  });
-  brokers = config.kafka.brokers;
-  const log = createLogger('producer', config.logLevel);
-  const kafka = createKafka(config.kafka, config.logLevel === 'debug' ? { logger: log } : {});
-
-  // Read and clean first: a missing or malformed file fails before anything is sent.
+/**
+ * The population file, local (--file) or on HDFS: opened once, and re-read by a --follow loop only
+ * when its version (size, modification time) moved.
+ */
+async function openPopulationSource(flags: Flags, config: Config) {
   const hdfs = flags.file ? undefined : HdfsClient.fromConfig(config.hdfs);
   const source = flags.file
     ? path.resolve(flags.file)
     : (flags.hdfsFile ?? `${config.hdfs.rawDir}/${SOURCES.population.file}`);
-  /** The source's version (size, modification time): a --follow loop re-reads it only when it moved. */
   const versionOf = async (): Promise<string | undefined> => {
     if (!hdfs) {
       if (!fs.existsSync(source)) return undefined;
@@ -94,8 +89,7 @@ async function main(): Promise<void> {
   }
   const open = (): AsyncIterable<Buffer | string> =>
     hdfs ? hdfs.readStream(source) : fs.createReadStream(source);
-  const input = open();
-  const reread = async () => {
+  const reread = async (): Promise<PopulationRows | null> => {
     const now = await versionOf();
     if (now === undefined) throw new Error(`${source} is gone`);
     if (now === version) return null;
@@ -103,6 +97,46 @@ async function main(): Promise<void> {
     version = now;
     return rows;
   };
+  return { source, input: open(), reread };
+}
+
+/** A progress bar on a terminal (bounded runs), else a log line every 5 s. */
+function progressReporter(log: Logger, follow: boolean) {
+  const bar =
+    process.stderr.isTTY && !follow
+      ? new cliProgress.SingleBar(
+          { stream: process.stderr, format: 'producer [{bar}] {value}/{total} messages {eta}s left' },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  let lastLine = Date.now();
+  let barStarted = false;
+  const onProgress = (sent: number, total: number) => {
+    if (bar) {
+      if (!barStarted) bar.start(total, 0);
+      barStarted = true;
+      bar.update(sent);
+    } else if (Date.now() - lastLine > 5000) {
+      lastLine = Date.now();
+      log.info({ sent, total: total || undefined }, 'progress');
+    }
+  };
+  return { onProgress, stop: () => bar?.stop() };
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const flags = program.opts<Flags>();
+  const intervalMs = parseInterval(flags.interval);
+  const config = taskConfig(flags.date, { KAFKA_TOPIC: flags.topic });
+  await withBrokerErrors(config.kafka.brokers, () => produce(flags, config, intervalMs));
+}
+
+async function produce(flags: Flags, config: Config, intervalMs: number): Promise<void> {
+  const log = createLogger('producer', config.logLevel);
+  const kafka = createKafka(config.kafka, config.logLevel === 'debug' ? { logger: log } : {});
+  // Read and clean first: a missing or malformed file fails before anything is sent.
+  const { source, input, reread } = await openPopulationSource(flags, config);
   // The sender threads load and connect while the file is read and cleaned.
   const senders = startSenders(flags.workers, {
     kafka: config.kafka,
@@ -114,68 +148,42 @@ async function main(): Promise<void> {
   });
   try {
     const rows = await readPopulationRows(input, source);
-
     const metrics = createProducerMetrics({ task: 'producer' });
-    let stop!: () => void;
-    const stopSignal = new Promise<void>((r) => (stop = r));
-    process.once('SIGTERM', () => stop());
-    process.once('SIGINT', () => stop());
-
-    const bar =
-      process.stderr.isTTY && !flags.follow
-        ? new cliProgress.SingleBar(
-            { stream: process.stderr, format: 'producer [{bar}] {value}/{total} messages {eta}s left' },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
-    let lastLine = Date.now();
-    let barStarted = false;
-    const onProgress = (sent: number, total: number) => {
-      if (bar) {
-        if (!barStarted) bar.start(total, 0);
-        barStarted = true;
-        bar.update(sent);
-      } else if (Date.now() - lastLine > 5000) {
-        lastLine = Date.now();
-        log.info({ sent, total: total || undefined }, 'progress');
-      }
+    const stopped = stopSignal();
+    const progress = progressReporter(log, flags.follow === true);
+    const push = { job: 'producer', config, log };
+    // --follow: each loop sent is a success, pushed at once (the run itself may last for days).
+    const onLoopDone = async () => {
+      markSucceeded(metrics);
+      await pushAndReport(metrics.registry, push);
     };
-    const push = async () => {
-      const err = await pushMetrics(metrics.registry, config.metrics.pushgatewayUrl, 'producer', config.date);
-      if (err) log.warn({ err: err.message }, 'metrics push failed');
-    };
-
-    const summary = await runProducer(
-      rows,
-      {
-        topic: config.kafka.topic,
-        partitions: config.kafka.partitions,
-        date: config.date,
-        loops: flags.loops,
-        follow: flags.follow === true,
-        intervalMs,
-      },
-      {
-        senders,
-        ensureTopic: async (topic, partitions) => {
-          const admin = kafka.admin();
-          await admin.connect();
-          try {
-            await ensureTopic(admin, topic, partitions);
-            return await topicPartitionCount(admin, topic);
-          } finally {
-            await admin.disconnect();
-          }
+    const summary = await recordBatchRun(metrics, push, () =>
+      runProducer(
+        rows,
+        {
+          topic: config.kafka.topic,
+          partitions: config.kafka.partitions,
+          date: config.date,
+          loops: flags.loops,
+          follow: flags.follow === true,
+          intervalMs,
         },
-        metrics,
-        log,
-        stopSignal,
-        onProgress,
-        ...(flags.follow ? { onLoopDone: push, reread } : {}),
-      },
+        {
+          senders,
+          ensureTopic: (topic, partitions) =>
+            withAdmin(kafka, async (admin) => {
+              await ensureTopic(admin, topic, partitions);
+              return topicPartitionCount(admin, topic);
+            }),
+          metrics,
+          log,
+          stopSignal: stopped,
+          onProgress: progress.onProgress,
+          ...(flags.follow ? { onLoopDone, reread } : {}),
+        },
+      ),
     );
-    bar?.stop();
-    await push();
+    progress.stop();
     log.info({ ...summary, source }, 'producer done');
     process.stdout.write(`${JSON.stringify({ ...summary, source })}\n`);
   } finally {
@@ -184,4 +192,4 @@ async function main(): Promise<void> {
   }
 }
 
-runMain('producer', main, (err) => toBrokerError(err, brokers));
+runMain('producer', main);

@@ -1,6 +1,6 @@
 // The producer's Prometheus metrics, pushed to the Pushgateway at the end of a run (and after
-// every loop in --follow mode).
-import { Counter, Gauge, createRegistry, type Registry } from '../../lib/metrics.ts';
+// every loop in --follow mode), failed runs included (pipeline_task_success 0).
+import { Counter, Gauge, createRegistry, createRunGauges, type Registry } from '../../lib/metrics.ts';
 
 export interface ProducerMetrics {
   registry: Registry;
@@ -8,6 +8,8 @@ export interface ProducerMetrics {
   rejects: Counter;
   loops: Counter;
   duration: Gauge;
+  success: Gauge;
+  lastSuccess: Gauge;
 }
 
 export function createProducerMetrics(defaultLabels: Record<string, string> = {}): ProducerMetrics {
@@ -34,5 +36,6 @@ export function createProducerMetrics(defaultLabels: Record<string, string> = {}
       help: 'Duration of the producer run',
       registers: [registry],
     }),
+    ...createRunGauges(registry),
   };
 }

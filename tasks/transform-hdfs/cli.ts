@@ -2,10 +2,10 @@
 // Thin: parses flags, builds the config, wires HDFS/logging/metrics and calls runTransform.
 import { Command } from 'commander';
 import { runMain } from '../../lib/cli.ts';
-import { loadConfig, parseDate } from '../../lib/config.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
 import { createLogger } from '../../lib/log.ts';
 import { recordBatchRun } from '../../lib/metrics.ts';
+import { taskConfig } from '../../lib/task.ts';
 import { createTransformMetrics } from './metrics.ts';
 import { runTransform } from './run.ts';
 
@@ -39,12 +39,10 @@ const program = new Command('transform-hdfs')
 async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Flags>();
-  const config = loadConfig({
-    ...process.env,
-    ...(flags.date ? { RUN_DATE: parseDate(flags.date) } : {}),
-    ...(flags.rawDir ? { HDFS_RAW_DIR: flags.rawDir } : {}),
-    ...(flags.outDir ? { HDFS_PROCESSED_DIR: flags.outDir } : {}),
-    ...(flags.hdfsUrl ? { HDFS_URL: flags.hdfsUrl } : {}),
+  const config = taskConfig(flags.date, {
+    HDFS_RAW_DIR: flags.rawDir,
+    HDFS_PROCESSED_DIR: flags.outDir,
+    HDFS_URL: flags.hdfsUrl,
   });
   const log = createLogger('transform-hdfs', config.logLevel);
   const metrics = createTransformMetrics();

@@ -1,6 +1,6 @@
 // transform-hdfs metrics, pushed to the Pushgateway (job transform_hdfs, grouped by date) at the
-// end of every run, failed runs included (transform_success 0).
-import { Counter, Gauge, createRegistry, type Registry } from '../../lib/metrics.ts';
+// end of every run, failed runs included (pipeline_task_success 0).
+import { Counter, Gauge, createRegistry, createRunGauges, type Registry } from '../../lib/metrics.ts';
 
 export interface TransformMetrics {
   registry: Registry;
@@ -42,15 +42,6 @@ export function createTransformMetrics(): TransformMetrics {
       registers,
     }),
     duration: new Gauge({ name: 'transform_duration_seconds', help: 'Duration of the run', registers }),
-    success: new Gauge({
-      name: 'transform_success',
-      help: '1 when the last run succeeded, 0 when it failed',
-      registers,
-    }),
-    lastSuccess: new Gauge({
-      name: 'transform_last_success_timestamp_seconds',
-      help: 'End time of the last successful run',
-      registers,
-    }),
+    ...createRunGauges(registry),
   };
 }

@@ -17,9 +17,9 @@ describe('PromQL extraction', () => {
         'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{status=~"5.."}[5m])))',
       ),
     ).toEqual(['http_request_duration_seconds_bucket']);
-    expect(metricNames('time() - max(compute_cube_last_success_timestamp_seconds) > 26 * 3600')).toEqual([
-      'compute_cube_last_success_timestamp_seconds',
-    ]);
+    expect(
+      metricNames('time() - max by (task) (pipeline_task_last_success_timestamp_seconds) > 26 * 3600'),
+    ).toEqual(['pipeline_task_last_success_timestamp_seconds']);
     expect(metricNames('up{job="api"} == 0 or vector(0)')).toEqual(['up']);
     expect(metricNames('sum(rate(a_total[5m])) / clamp_min(sum(rate(b_total[5m])), 1e-9) > 2.5E+3')).toEqual([
       'a_total',

@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { stopSignal, taskConfig } from './task.ts';
+
+describe('taskConfig', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('overrides the environment with the flags given, and only those', () => {
+    process.env.KAFKA_TOPIC = 'from-env';
+    process.env.DB_PATH = '/tmp/env.db';
+    const config = taskConfig('2026-02-28', { KAFKA_TOPIC: 'from-flag', DB_PATH: undefined });
+    expect(config.date).toBe('2026-02-28');
+    expect(config.kafka.topic).toBe('from-flag');
+    expect(config.sqlite.dbPath).toBe('/tmp/env.db');
+  });
+
+  it('keeps RUN_DATE without --date and refuses a date that is not a calendar day', () => {
+    process.env.RUN_DATE = '2026-01-15';
+    expect(taskConfig(undefined).date).toBe('2026-01-15');
+    expect(() => taskConfig('2026-02-30')).toThrow(/2026-02-30/);
+  });
+});
+
+describe('stopSignal', () => {
+  it('resolves on SIGTERM (and on SIGINT), once', async () => {
+    const theirs = new Set([...process.listeners('SIGTERM'), ...process.listeners('SIGINT')]);
+    const before = process.listenerCount('SIGTERM');
+    const stopped = stopSignal();
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+    process.emit('SIGTERM');
+    await expect(stopped).resolves.toBeUndefined();
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+    const interrupted = stopSignal();
+    process.emit('SIGINT');
+    await expect(interrupted).resolves.toBeUndefined();
+    // The other signal's listener of each stopSignal is still there: ours only are removed.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const)
+      for (const l of process.listeners(signal)) if (!theirs.has(l)) process.off(signal, l);
+  });
+});

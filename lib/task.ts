@@ -1,0 +1,26 @@
+// The scaffold every task CLI shares (with lib/cli.ts, its flag parsers and exit contract): flags to
+// config in one place, one stop signal. Kafka's admin helper is lib/kafka.ts withAdmin; the success
+// gauges and their push are lib/metrics.ts createRunGauges / recordBatchRun.
+import { loadConfig, parseDate, type Config } from './config.ts';
+
+/**
+ * The config of a task run: the environment, overridden by the flags given. `date` is the --date
+ * flag (a real calendar day, else a one-line error); `env` maps environment names to flag values,
+ * of which the undefined ones (flags not given) are left out.
+ */
+export function taskConfig(date: string | undefined, env: Record<string, string | undefined> = {}): Config {
+  const given = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');
+  return loadConfig({
+    ...process.env,
+    ...(date ? { RUN_DATE: parseDate(date) } : {}),
+    ...Object.fromEntries(given),
+  });
+}
+
+/** Resolves on the first SIGTERM or SIGINT: a task stops at its next safe point. */
+export function stopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+}
