@@ -24,13 +24,15 @@ async function* fieldsOf(
   }
 }
 
-/** The joined rows of a date, or null when that date has no all_data_joined.csv. */
-export async function openJoinedSource(
+/**
+ * A joined file under the processed dir (`relative`), local under `localDir` or on HDFS, or null when
+ * it does not exist. Its source string (path, size, modification time) tells a reload apart.
+ */
+async function openJoinedFile(
   config: Config,
-  date: string,
-  localDir?: string,
+  relative: string,
+  localDir: string | undefined,
 ): Promise<JoinedSource | null> {
-  const relative = `date=${date}/all_data_joined.csv`;
   if (localDir !== undefined) {
     const file = path.resolve(localDir, relative);
     if (!fs.existsSync(file)) return null;
@@ -42,7 +44,7 @@ export async function openJoinedSource(
   }
   const hdfsPath = `${config.hdfs.processedDir}/${relative}`;
   const hdfs = HdfsClient.fromConfig(config.hdfs);
-  // A missing file is "no joined data for this date"; an unreachable NameNode throws (one line).
+  // A missing file is "no joined data"; an unreachable NameNode throws (one line).
   const st = await hdfs.stat(hdfsPath);
   if (st === undefined) return null;
   return {
@@ -51,30 +53,19 @@ export async function openJoinedSource(
   };
 }
 
+/** The joined rows of a date, or null when that date has no all_data_joined.csv. */
+export function openJoinedSource(
+  config: Config,
+  date: string,
+  localDir?: string,
+): Promise<JoinedSource | null> {
+  return openJoinedFile(config, `date=${date}/all_data_joined.csv`, localDir);
+}
+
 /**
  * The latest all_data_joined.csv (transform_hdfs writes it beside the dated ones), or null when
  * there is none: the fallback of a --follow consumer for a date without a joined file of its own.
  */
-export async function openLatestJoinedSource(
-  config: Config,
-  localDir?: string,
-): Promise<JoinedSource | null> {
-  const name = 'all_data_joined.csv';
-  if (localDir !== undefined) {
-    const file = path.resolve(localDir, name);
-    if (!fs.existsSync(file)) return null;
-    const st = fs.statSync(file);
-    return {
-      source: `${file}@${st.size}:${Math.floor(st.mtimeMs)}`,
-      batches: fieldsOf(() => fs.createReadStream(file), file),
-    };
-  }
-  const hdfsPath = `${config.hdfs.processedDir}/${name}`;
-  const hdfs = HdfsClient.fromConfig(config.hdfs);
-  const st = await hdfs.stat(hdfsPath);
-  if (st === undefined) return null;
-  return {
-    source: `hdfs://${hdfsPath}@${st.length}:${st.modificationTime}`,
-    batches: fieldsOf(() => hdfs.readStream(hdfsPath), hdfsPath),
-  };
+export function openLatestJoinedSource(config: Config, localDir?: string): Promise<JoinedSource | null> {
+  return openJoinedFile(config, 'all_data_joined.csv', localDir);
 }

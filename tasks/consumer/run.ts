@@ -76,6 +76,29 @@ export interface ConsumerSummary {
   offsets: Record<string, number>;
 }
 
+/** A summary with nothing counted yet. */
+export function emptySummary(
+  mode: ConsumerSummary['mode'],
+  topic: string,
+  groupId: string,
+  seconds = 0,
+): ConsumerSummary {
+  return {
+    mode,
+    topic,
+    groupId,
+    stored: 0,
+    duplicates: 0,
+    deadLetters: 0,
+    rejectsByReason: {},
+    joinedFallback: 0,
+    staleBatches: 0,
+    seconds,
+    messagesPerSecond: 0,
+    offsets: {},
+  };
+}
+
 /** How long a missing joined file (or a fallback to the latest one) is kept before asking HDFS again. */
 const MISSING_JOINED_RETRY_MS = 60_000;
 
@@ -202,20 +225,7 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
   await joined.ensure(opts.date, !opts.skipJoinedReload);
 
   const ends = opts.follow ? undefined : (opts.endOffsets ?? (await fetchEndOffsets(kafka, opts.topic)));
-  const summary: ConsumerSummary = {
-    mode: opts.follow ? 'follow' : 'bounded',
-    topic: opts.topic,
-    groupId: opts.groupId,
-    stored: 0,
-    duplicates: 0,
-    deadLetters: 0,
-    rejectsByReason: {},
-    joinedFallback: 0,
-    staleBatches: 0,
-    seconds: 0,
-    messagesPerSecond: 0,
-    offsets: {},
-  };
+  const summary = emptySummary(opts.follow ? 'follow' : 'bounded', opts.topic, opts.groupId);
   const finish = (): ConsumerSummary => {
     summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     summary.messagesPerSecond = Math.round((summary.stored + summary.deadLetters) / summary.seconds);

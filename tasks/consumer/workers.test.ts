@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ConsumerSummary } from './run.ts';
+import { emptySummary, type ConsumerSummary } from './run.ts';
 import { combineSummaries } from './workers.ts';
 
 const part = (over: Partial<ConsumerSummary>): ConsumerSummary => ({
-  mode: 'bounded',
-  topic: 't',
-  groupId: 'g',
-  stored: 0,
-  duplicates: 0,
-  deadLetters: 0,
-  rejectsByReason: {},
-  joinedFallback: 0,
-  staleBatches: 0,
-  seconds: 1,
-  messagesPerSecond: 0,
-  offsets: {},
+  ...emptySummary('bounded', 't', 'g', 1),
   ...over,
 });
 

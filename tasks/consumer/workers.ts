@@ -4,7 +4,7 @@
 import { fork } from 'node:child_process';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
-import type { ConsumerSummary } from './run.ts';
+import { emptySummary, type ConsumerSummary } from './run.ts';
 
 export const WORKER_ENV = {
   /** Set in a worker: its index (0-based). */
@@ -29,20 +29,7 @@ export interface WorkersOptions {
 /** Adds up worker summaries (pure). */
 export function combineSummaries(parts: readonly ConsumerSummary[], seconds: number): ConsumerSummary {
   const first = parts[0];
-  const total: ConsumerSummary = {
-    mode: first?.mode ?? 'bounded',
-    topic: first?.topic ?? '',
-    groupId: first?.groupId ?? '',
-    stored: 0,
-    duplicates: 0,
-    deadLetters: 0,
-    rejectsByReason: {},
-    joinedFallback: 0,
-    staleBatches: 0,
-    seconds,
-    messagesPerSecond: 0,
-    offsets: {},
-  };
+  const total = emptySummary(first?.mode ?? 'bounded', first?.topic ?? '', first?.groupId ?? '', seconds);
   for (const p of parts) {
     total.stored += p.stored;
     total.duplicates += p.duplicates;
