@@ -16,6 +16,7 @@
 // shows up); keep-first is deterministic for a given file and every dropped row is accounted for.
 import type { CsvRecord } from '../../lib/csv.ts';
 import { SOURCES, type SourceName } from '../../lib/sources.ts';
+import { BuildSide } from './build-side.ts';
 import {
   KEPT_ROW_CODES,
   SourceCleaner,
@@ -109,9 +110,6 @@ export async function cleanAndJoin(
   return join.stats;
 }
 
-/** Build side: Id -> clean row of income or self-employment. */
-type BuildSide = Map<number, BuildEntry>;
-
 /** One clean-and-join: the cleaners, the counts and the reject accounting, step by step. */
 class JoinRun {
   private readonly cleaners = createCleaners();
@@ -134,7 +132,7 @@ class JoinRun {
   /** Cleans a small source into its hash table; later duplicates of an Id are rejected. */
   async buildSide(source: 'income' | 'self_employment', batches: RecordBatches): Promise<BuildSide> {
     const cleaner = this.cleaners[source];
-    const map: BuildSide = new Map();
+    const map = new BuildSide(cleaner.columns.length);
     for await (const batch of batches) {
       this.stats.rowsIn[source] += batch.length;
       for (const record of batch) {
