@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopSignal, taskConfig } from './task.ts';
+import { stopSignal, taskConfig, taskHelp } from './task.ts';
 
 describe('taskConfig', () => {
   const saved = { ...process.env };
@@ -38,5 +38,13 @@ describe('stopSignal', () => {
     // The other signal's listener of each stopSignal is still there: ours only are removed.
     for (const signal of ['SIGTERM', 'SIGINT'] as const)
       for (const l of process.listeners(signal)) if (!theirs.has(l)) process.off(signal, l);
+  });
+});
+
+describe('taskHelp', () => {
+  it('states the environment read and the exit contract', () => {
+    expect(taskHelp(['RUN_DATE', 'LOG_LEVEL'], 'nothing is replaced')).toBe(
+      '\nEnvironment: RUN_DATE, LOG_LEVEL.\nExit code 0 on success; 1 with a one-line error on stderr otherwise (nothing is replaced).',
+    );
   });
 });

@@ -1,7 +1,19 @@
 // The scaffold every task CLI shares (with lib/cli.ts, its flag parsers and exit contract): flags to
 // config in one place, one stop signal. Kafka's admin helper is lib/kafka.ts withAdmin; the success
 // gauges and their push are lib/metrics.ts createRunGauges / recordBatchRun.
+import type { Command } from 'commander';
 import { loadConfig, parseDate, type Config } from './config.ts';
+
+/** Parses the command line (exits with usage on a bad flag) and returns the flags. */
+export function parseFlags<F extends object>(program: Command): F {
+  program.parse();
+  return program.opts<F>();
+}
+
+/** The help epilogue of a task: the environment it reads and its exit contract. */
+export function taskHelp(env: readonly string[], onFailure: string): string {
+  return `\nEnvironment: ${env.join(', ')}.\nExit code 0 on success; 1 with a one-line error on stderr otherwise (${onFailure}).`;
+}
 
 /**
  * The config of a task run: the environment, overridden by the flags given. `date` is the --date

@@ -40,15 +40,9 @@ export function missedRow(fault: string, tries: readonly string[]): Row {
 export const count = (n: number): string => n.toLocaleString('en-US');
 
 export function renderReport(rows: readonly Row[]): string {
+  const counts = ['runs', 'lost', 'duplicated'].map((header) => ({ header, align: 'right' as const }));
   const table = markdownTable(
-    [
-      { header: 'fault' },
-      { header: 'runs', align: 'right' },
-      { header: 'lost', align: 'right' },
-      { header: 'duplicated', align: 'right' },
-      { header: 'fault landed' },
-      { header: 'result' },
-    ],
+    [{ header: 'fault' }, ...counts, { header: 'fault landed' }, { header: 'result' }],
     rows.map((r) => [
       r.fault,
       String(r.runs),

@@ -6,7 +6,7 @@ import { parseInterval, runMain } from '../../lib/cli.ts';
 import { today } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { markSucceeded, recordBatchRun, serveMetrics } from '../../lib/metrics.ts';
-import { stopSignal, taskConfig } from '../../lib/task.ts';
+import { parseFlags, stopSignal, taskConfig, taskHelp } from '../../lib/task.ts';
 import { readChangeMarker } from './change-marker.ts';
 import { followCubes } from './follow.ts';
 import { createCubeFollowMetrics, createCubeMetrics } from './metrics.ts';
@@ -50,13 +50,15 @@ const program = new Command('compute-cube')
   )
   .addHelpText(
     'after',
-    '\nEnvironment: RUN_DATE, DB_PATH, CUBE_DB, VAR_DIR, PUSHGATEWAY_URL, METRICS_PORT, LOG_LEVEL.\nExit code 0 on success; 1 with a one-line error on stderr otherwise (cube_analytics.db unchanged).',
+    taskHelp(
+      ['RUN_DATE', 'DB_PATH', 'CUBE_DB', 'VAR_DIR', 'PUSHGATEWAY_URL', 'METRICS_PORT', 'LOG_LEVEL'],
+      'cube_analytics.db unchanged',
+    ),
   )
   .showHelpAfterError();
 
 async function main(): Promise<void> {
-  program.parse();
-  const flags = program.opts<Flags>();
+  const flags = parseFlags<Flags>(program);
   const intervalMs = parseInterval(flags.interval);
   const config = taskConfig(flags.date, { DB_PATH: flags.db, CUBE_DB: flags.cubeDb });
   const log = createLogger('compute-cube', config.logLevel);

@@ -6,7 +6,7 @@ import type { Config } from '../../lib/config.ts';
 import { createKafka, ensureTopic, withAdmin, withBrokerErrors, type Kafka } from '../../lib/kafka.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { recordBatchRun, serveMetrics } from '../../lib/metrics.ts';
-import { stopSignal, taskConfig } from '../../lib/task.ts';
+import { parseFlags, stopSignal, taskConfig } from '../../lib/task.ts';
 import { openJoinedSource, openLatestJoinedSource } from './joined-source.ts';
 import { LOADER_CACHE_MB, consumerMemoryPlan, type ConsumerMemoryPlan } from './memory.ts';
 import { createConsumerMetrics, type ConsumerMetrics } from './metrics.ts';
@@ -66,8 +66,7 @@ const program = new Command('consumer')
   .showHelpAfterError();
 
 async function main(): Promise<void> {
-  program.parse();
-  const flags = program.opts<Flags>();
+  const flags = parseFlags<Flags>(program);
   const config = taskConfig(flags.date, {
     KAFKA_TOPIC: flags.topic,
     KAFKA_DLQ_TOPIC: flags.topic ? (process.env.KAFKA_DLQ_TOPIC ?? `${flags.topic}.dlq`) : undefined,

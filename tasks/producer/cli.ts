@@ -17,7 +17,7 @@ import {
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { markSucceeded, pushAndReport, recordBatchRun } from '../../lib/metrics.ts';
 import { SOURCES } from '../../lib/sources.ts';
-import { stopSignal, taskConfig } from '../../lib/task.ts';
+import { parseFlags, stopSignal, taskConfig } from '../../lib/task.ts';
 import { createProducerMetrics } from './metrics.ts';
 import { readPopulationRows, type PopulationRows } from './rows.ts';
 import type { CompressionName } from './compression.ts';
@@ -125,8 +125,7 @@ function progressReporter(log: Logger, follow: boolean) {
 }
 
 async function main(): Promise<void> {
-  program.parse();
-  const flags = program.opts<Flags>();
+  const flags = parseFlags<Flags>(program);
   const intervalMs = parseInterval(flags.interval);
   const config = taskConfig(flags.date, { KAFKA_TOPIC: flags.topic });
   await withBrokerErrors(config.kafka.brokers, () => produce(flags, config, intervalMs));

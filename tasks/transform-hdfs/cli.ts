@@ -5,7 +5,7 @@ import { runMain } from '../../lib/cli.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
 import { createLogger } from '../../lib/log.ts';
 import { recordBatchRun } from '../../lib/metrics.ts';
-import { taskConfig } from '../../lib/task.ts';
+import { parseFlags, taskConfig, taskHelp } from '../../lib/task.ts';
 import { createTransformMetrics } from './metrics.ts';
 import { runTransform } from './run.ts';
 
@@ -32,13 +32,23 @@ const program = new Command('transform-hdfs')
   )
   .addHelpText(
     'after',
-    '\nEnvironment: HDFS_URL, HDFS_USER, HDFS_RAW_DIR, HDFS_PROCESSED_DIR, RUN_DATE, PUSHGATEWAY_URL, LOG_LEVEL.\nExit code 0 on success; 1 with a one-line error on stderr otherwise (nothing is replaced).',
+    taskHelp(
+      [
+        'HDFS_URL',
+        'HDFS_USER',
+        'HDFS_RAW_DIR',
+        'HDFS_PROCESSED_DIR',
+        'RUN_DATE',
+        'PUSHGATEWAY_URL',
+        'LOG_LEVEL',
+      ],
+      'nothing is replaced',
+    ),
   )
   .showHelpAfterError();
 
 async function main(): Promise<void> {
-  program.parse();
-  const flags = program.opts<Flags>();
+  const flags = parseFlags<Flags>(program);
   const config = taskConfig(flags.date, {
     HDFS_RAW_DIR: flags.rawDir,
     HDFS_PROCESSED_DIR: flags.outDir,
