@@ -3,6 +3,7 @@
 // senders (senders.ts) so each key keeps one producer and its order.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../lib/log.ts';
+import { collectGarbage } from '../../lib/memory.ts';
 import { runKeyHasher } from './event-id.ts';
 import { encodeRow } from './message.ts';
 import type { ProducerMetrics } from './metrics.ts';
@@ -77,6 +78,9 @@ export async function runProducer(
   let fingerprint = prepared.fingerprint;
   let rowCount = prepared.count;
   let rejects = input.rejects.length;
+  // The senders hold the rows now; the cleaned rows (moved out by prepareRows) and the encoding
+  // garbage would stay resident for the whole run: this thread allocates too little to collect.
+  collectGarbage();
 
   /** Follow mode: the source as it is now; the senders get its rows when they changed. */
   const refresh = async (loop: number): Promise<void> => {
@@ -94,6 +98,7 @@ export async function runProducer(
     const next = prepareRows(fresh, partitions, sendersUsed, log, metrics, fingerprint);
     if (next.fingerprint === fingerprint) return;
     await deps.senders.reload(next.groups);
+    collectGarbage();
     log.info(
       { loop, rows: next.count, rejects: fresh.rejects.length },
       'source changed: sending its new rows',
@@ -156,7 +161,8 @@ interface PreparedRows {
  * nor per-row concatenations are kept for the whole file (they made up most of the parent's heap).
  * With `unchangedIf` (a re-read in follow mode), rejects are recorded only when the content differs
  * from that fingerprint, so an unchanged file does not count its rejects again at every loop.
- * `runKey`, when given, hashes every row too.
+ * `runKey`, when given, hashes every row too. The rows are moved out of `input` (its `rows` is left
+ * empty): once packed they are garbage, which the caller's reference would otherwise keep alive.
  */
 function prepareRows(
   input: PopulationRows,
@@ -177,10 +183,12 @@ function prepareRows(
     hash.update(key).update(tail).update('\n');
     runKey?.add(key, tail);
   });
+  const count = input.rows.length;
+  input.rows.length = 0;
   const fingerprint = hash.digest('hex');
   if (fingerprint !== unchangedIf) {
     metrics.rejects.inc(input.rejects.length);
     for (const r of input.rejects) log.warn({ line: r.line, id: r.id, reason: r.reason }, 'row rejected');
   }
-  return { groups: builders.map((b) => b.finish()), count: input.rows.length, fingerprint };
+  return { groups: builders.map((b) => b.finish()), count, fingerprint };
 }
