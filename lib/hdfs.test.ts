@@ -13,26 +13,25 @@ import {
 
 const NN = 'http://127.0.0.1:9870';
 
+/** The error Node's socket gives when nothing listens on the loopback port. */
+const connectionRefused = (port: number) =>
+  Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), {
+    code: 'ECONNREFUSED',
+    syscall: 'connect',
+    address: '127.0.0.1',
+    port,
+  });
+
 describe('toHdfsError', () => {
   it('names the NameNode when its socket fails', () => {
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9870'), {
-      code: 'ECONNREFUSED',
-      syscall: 'connect',
-      address: '127.0.0.1',
-      port: 9870,
-    });
+    const refused = connectionRefused(9870);
     const err = toHdfsError(refused, NN, 'CREATE', '/a');
     expect(err).toBeInstanceOf(HdfsUnavailableError);
     expect(err.message).toBe('HDFS NameNode unreachable at http://127.0.0.1:9870: connect ECONNREFUSED');
   });
 
   it('names the DataNode when the redirected upload fails', () => {
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9864'), {
-      code: 'ECONNREFUSED',
-      syscall: 'connect',
-      address: '127.0.0.1',
-      port: 9864,
-    });
+    const refused = connectionRefused(9864);
     expect(toHdfsError(refused, NN, 'CREATE', '/a').message).toBe(
       'HDFS DataNode unreachable at 127.0.0.1:9864: connect ECONNREFUSED',
     );
