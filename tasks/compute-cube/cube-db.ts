@@ -93,7 +93,8 @@ function buildAndSwap(cubeDbPath: string, emit: (sink: CubeSink) => void, run: C
     db.pragma('synchronous = OFF');
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('temp_store = MEMORY');
-    db.pragma('cache_size = -131072');
+    // 64 MB: with 128 MB the process peaked at ~490 MB (bound 500) for no faster write (measured).
+    db.pragma('cache_size = -65536');
     // CREATE INDEX sorts 1.5M keys: a helper thread sorts part of them (SQLite's default is none).
     db.pragma('threads = 2');
     for (const name of CUBE_NAMES) db.exec(createTableSql(CUBES[name]));
