@@ -113,7 +113,7 @@ export async function docker(args: string[]): Promise<string> {
 
 // ------------------------------------------------------------------------------------ images
 
-/** Services that build an image, in build order: the Node base first (Dockerfile.task starts FROM it). */
+/** Services that build an image: the Node base, then the task image FROM it, then the others. */
 export const BUILDS: { service: string; image: string; profile?: string }[] = [
   { service: 'node-base', image: 'population-pipeline-node:20.20.2', profile: 'build' },
   { service: 'api', image: TASK_IMAGE },
@@ -143,7 +143,7 @@ export function readBuildTimes(): Record<string, BuildTime> {
 }
 
 /**
- * Builds every image (the base image first, then up to `parallel` at a time), logging each build to
+ * Builds every image, `parallel` at a time, the task image after its Node base; each build logs to
  * var/compose/build-<service>.log. A build that only hit the cache keeps its first build's seconds.
  */
 export async function buildImages(parallel = 3): Promise<Record<string, BuildTime>> {
@@ -178,14 +178,19 @@ export async function buildImages(parallel = 3): Promise<Record<string, BuildTim
     );
     writeFileSync(BUILD_TIMES, JSON.stringify(times, null, 2));
   };
-  const [base, ...rest] = BUILDS;
-  await one(base!);
+  // Lane 1 builds the Node base, then the task image FROM it; the other lanes build the rest.
+  const [base, task, ...rest] = BUILDS;
   const queue = [...rest];
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await one(next);
-    }),
-  );
+  const lane = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await one(next);
+  };
+  // Every lane finishes (no build left running behind a failure) before the first failure is thrown.
+  const lanes = await Promise.allSettled([
+    one(base!).then(() => one(task!)),
+    ...Array.from({ length: Math.max(1, parallel - 1) }, lane),
+  ]);
+  const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failed) throw failed.reason;
   return times;
 }
 

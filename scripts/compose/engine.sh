@@ -35,22 +35,20 @@ install_packages() {
 start() {
   install_packages
   if answers; then return 0; fi
-  if [[ -S /var/run/docker.sock ]] && ! our_pid >/dev/null && pgrep -x dockerd >/dev/null; then
-    say "a dockerd runs but does not answer (permissions?); not starting another"
-    docker info >/dev/null
-  fi
   command -v dockerd >/dev/null || {
     say "no dockerd to start"
     exit 1
   }
   mkdir -p "$state"
   say "starting dockerd (log: $state/dockerd.log)"
-  as_root bash -c "setsid dockerd >>'$state/dockerd.log' 2>&1 </dev/null & echo \$! >'$pid_file'"
+  # nohup execs dockerd: $! is the daemon's pid.
+  as_root bash -c "nohup dockerd >>'$state/dockerd.log' 2>&1 </dev/null & echo \$! >'$pid_file'"
   local deadline=$((SECONDS + 60))
   until answers; do
     if ! our_pid >/dev/null; then
       tail -n 20 "$state/dockerd.log" >&2
       say "dockerd exited during start-up"
+      rm -f "$pid_file"
       exit 1
     fi
     ((SECONDS < deadline)) || {
