@@ -131,7 +131,7 @@ async function up(): Promise<void> {
   const password = setting('AIRFLOW_ADMIN_PASSWORD', 'admin');
   process.stdout.write(
     [
-      `services (image, first build seconds and size, seconds from \`up\` to healthy):`,
+      `services (image, seconds of its last build that was not all cached, size, seconds from \`up\` to healthy):`,
       ...rows,
       `  (the node-base image of the task image: ${readBuildTimes()['node-base']?.seconds ?? '?'} s)`,
       '',
