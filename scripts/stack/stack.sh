@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The local stack on loopback: Kafka 4 (KRaft), HDFS NameNode + DataNode, Prometheus, Pushgateway.
-#   up      start what is not running, wait until every service answers, create the topics (idempotent)
+# The local stack on loopback: Kafka 4 (KRaft), HDFS NameNode + DataNode, Prometheus, Pushgateway, and
+# Airflow 3 (API server with the UI on :8080, scheduler, DAG processor; scripts/stack/airflow.sh).
+#   up      start what does not answer, wait until every service answers, create the topics (idempotent)
 #   status  one line per service with its address and whether it answers; exit 1 if any does not
 #   down    stop what `up` started (pid files under var/stack/run), nothing else
 # Install the prerequisites first with `bash scripts/stack/install.sh`.
 set -euo pipefail
 # shellcheck source=scripts/stack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/stack/airflow.sh
+source "$(dirname "${BASH_SOURCE[0]}")/airflow.sh"
 
 KAFKA_TOPIC="${KAFKA_TOPIC:-population_data}"
 KAFKA_PARTITIONS="${KAFKA_PARTITIONS:-3}"
@@ -137,20 +140,33 @@ start_pushgateway() {
 }
 
 # service name -> ports it binds (checked free before a start), starter, readiness probe, timeout (s)
-SERVICES=(kafka namenode datanode prometheus pushgateway)
-declare -A PORTS=([kafka]="9092 9093" [namenode]="9870 9000" [datanode]="9866 9864 9867" [prometheus]="9090" [pushgateway]="9091")
+CORE_SERVICES=(kafka namenode datanode prometheus pushgateway)
+AIRFLOW_SERVICES=(airflow_api airflow_dag_processor airflow_triggerer airflow_scheduler)
+SERVICES=("${CORE_SERVICES[@]}" "${AIRFLOW_SERVICES[@]}")
+declare -A PORTS=([kafka]="9092 9093" [namenode]="9870 9000" [datanode]="9866 9864 9867" [prometheus]="9090" [pushgateway]="9091"
+  [airflow_api]="$AIRFLOW_PORT_LOCAL" [airflow_dag_processor]="" [airflow_triggerer]="" [airflow_scheduler]="")
 declare -A ADDRESS=(
   [kafka]="127.0.0.1:9092 (controller 127.0.0.1:9093)"
   [namenode]="http://127.0.0.1:9870 (WebHDFS; RPC hdfs://127.0.0.1:9000)"
   [datanode]="http://127.0.0.1:9864 (data 127.0.0.1:9866)"
-  [prometheus]="http://127.0.0.1:9090"
+  [prometheus]="http://127.0.0.1:9090 (UI http://127.0.0.1:9090/classic/targets)"
   [pushgateway]="http://127.0.0.1:9091"
+  [airflow_api]="http://127.0.0.1:$AIRFLOW_PORT_LOCAL (Airflow UI and REST API)"
+  [airflow_dag_processor]="(parses dags/ every 30 s)"
+  [airflow_triggerer]="(deferred tasks; none in this DAG)"
+  [airflow_scheduler]="(LocalExecutor, ${AIRFLOW__CORE__PARALLELISM:-2} slots)"
 )
-declare -A READY_TIMEOUT=([kafka]=120 [namenode]=120 [datanode]=120 [prometheus]=60 [pushgateway]=30)
+declare -A READY_TIMEOUT=([kafka]=120 [namenode]=120 [datanode]=120 [prometheus]=60 [pushgateway]=30
+  [airflow_api]=240 [airflow_dag_processor]=240 [airflow_triggerer]=240 [airflow_scheduler]=240)
 
 start_if_needed() {
   local service="$1" port
   if our_pid "$service" >/dev/null; then return 0; fi
+  # Shared machines: a service another checkout started already answers; use it, start nothing.
+  if "${service}_answers"; then
+    say "$service already answers (not started by this stack); using it"
+    return 0
+  fi
   for port in ${PORTS[$service]}; do require_free_port "$service" "$port"; done
   "start_$service"
   say "started $service (pid $(<"$(pid_file "$service")"))"
@@ -184,16 +200,21 @@ cmd_up() {
   check_prerequisites
   mkdir -p "$STACK_DATA" "$STACK_LOGS" "$STACK_RUN"
   render_all_conf
-  # Start everything first, then wait: the JVMs boot in parallel.
-  for service in "${SERVICES[@]}"; do start_if_needed "$service"; done
-  for service in "${SERVICES[@]}"; do
+  # Start everything first, then wait: the JVMs and Airflow's API server boot in parallel. The scheduler
+  # starts once HDFS takes writes (it may upload the DAG's input first: scripts/stack/airflow.sh).
+  for service in "${CORE_SERVICES[@]}" airflow_api airflow_dag_processor airflow_triggerer; do start_if_needed "$service"; done
+  for service in "${CORE_SERVICES[@]}"; do
     wait_until "$service" "${READY_TIMEOUT[$service]}" "$STACK_LOGS/$service.log" "${service}_answers"
   done
   create_topics
   # A running Prometheus re-reads its config, e.g. to pick up prometheus/alerts.yml added since.
   curl -fsS -X POST --max-time 5 http://127.0.0.1:9090/-/reload >/dev/null ||
     die "Prometheus rejected its configuration; see $STACK_LOGS/prometheus.log"
-  say "up in $((SECONDS - started_at))s: Kafka 127.0.0.1:9092 (topics $KAFKA_TOPIC, $KAFKA_TOPIC.dlq), WebHDFS http://127.0.0.1:9870, Prometheus http://127.0.0.1:9090, Pushgateway http://127.0.0.1:9091"
+  start_if_needed airflow_scheduler
+  for service in "${AIRFLOW_SERVICES[@]}"; do
+    wait_until "$service" "${READY_TIMEOUT[$service]}" "$STACK_LOGS/$service.log" "${service}_answers"
+  done
+  say "up in $((SECONDS - started_at))s: Kafka 127.0.0.1:9092 (topics $KAFKA_TOPIC, $KAFKA_TOPIC.dlq), WebHDFS http://127.0.0.1:9870, Prometheus http://127.0.0.1:9090/classic/targets, Pushgateway http://127.0.0.1:9091, Airflow http://localhost:$AIRFLOW_PORT_LOCAL (login ${AIRFLOW_ADMIN_USER:-admin}, password AIRFLOW_ADMIN_PASSWORD, default admin)"
 }
 
 cmd_status() {
@@ -204,7 +225,7 @@ cmd_status() {
       state="DOWN"
       down=1
     fi
-    printf '%-12s %-5s %-60s %s\n' "$service" "$state" "${ADDRESS[$service]}" "$owner"
+    printf '%-22s %-5s %-66s %s\n' "$service" "$state" "${ADDRESS[$service]}" "$owner"
   done
   return "$down"
 }

@@ -124,7 +124,8 @@ def test_local_mode_runs_the_npm_scripts(monkeypatch: pytest.MonkeyPatch) -> Non
     for task_id in TASK_IDS:
         task = dag.get_task(task_id)
         assert isinstance(task, BashOperator), f"{task_id} is {type(task).__name__}"
-        assert task.bash_command == f"npm run --silent {NPM_SCRIPTS[task_id]} -- --date {{{{ ds }}}}"
+        runner = '{{ var.value.get("PIPELINE_LOCAL_RUNNER", "npm run --silent") }}'
+        assert task.bash_command == f"{runner} {NPM_SCRIPTS[task_id]} -- --date {{{{ ds }}}}"
         assert task.cwd == "/srv/pipeline"
         assert task.append_env is True
         assert task.skip_on_exit_code == []
