@@ -391,7 +391,9 @@ export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
         '(If-None-Match gives 304) and are gzip-compressed on request. Swagger UI: /docs. ' +
         `Age groups: ${AGE_GROUPS.join(', ')}; grains: ${GRAINS.join(', ')}; cubes: ${Object.keys(CUBES).join(', ')}.`,
     },
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    // OpenAPI 3.1's default dialect (JSON Schema 2020-12 plus the OAS vocabulary). Swagger UI supports
+    // only this value and renders a warning box for any other.
+    jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     servers: [{ url: '/' }],
     tags: [
       { name: 'neighborhoods', description: 'Per-neighborhood views of the cubes' },

@@ -46,7 +46,30 @@ check_prerequisites() {
   classpath_of hadoop >/dev/null || die "Hadoop jars missing in $STACK_LIB/hadoop; $INSTALL_HINT"
 }
 
+# Debian's Prometheus 2.42 serves its classic UI's assets from /usr/share/prometheus/web, where popper.js
+# links to the ES-module build (it ends in `export`): every classic page then throws "Unexpected token
+# 'export'" and Bootstrap's tooltips fail. Serve a copy of that tree (links) whose popper.js is the UMD build.
+render_prometheus_assets() {
+  local src=/usr/share/prometheus/web out="$STACK_CONF/prometheus-web" entry
+  [[ -d "$src/static" && -f /usr/share/javascript/popper.js/umd/popper.min.js ]] || return 0
+  [[ -L "$out/static/popper.js" ]] && return 0
+  rm -rf "$out"
+  mkdir -p "$out/static"
+  ln -s "$src/templates" "$out/templates"
+  for entry in "$src/static"/*; do ln -s "$(readlink -f "$entry")" "$out/static/${entry##*/}"; done
+  rm -f "$out/static/popper.js"
+  ln -s /usr/share/javascript/popper.js/umd "$out/static/popper.js"
+}
+
+# The flag naming that tree (Debian's build only), or nothing.
+prometheus_assets_flag() {
+  if [[ -d "$STACK_CONF/prometheus-web/static" ]] && prometheus --help 2>&1 | grep -q -- '--web.local-assets'; then
+    echo "--web.local-assets=$STACK_CONF/prometheus-web/"
+  fi
+}
+
 render_all_conf() {
+  render_prometheus_assets
   render_conf "$STACK_SCRIPTS/conf/kafka.properties" "$STACK_CONF/kafka/server.properties"
   render_conf "$STACK_SCRIPTS/conf/core-site.xml" "$STACK_CONF/hadoop/core-site.xml"
   render_conf "$STACK_SCRIPTS/conf/hdfs-site.xml" "$STACK_CONF/hadoop/hdfs-site.xml"
@@ -123,7 +146,9 @@ start_datanode() {
 
 start_prometheus() {
   mkdir -p "$STACK_DATA/prometheus"
-  spawn prometheus prometheus \
+  local assets
+  assets="$(prometheus_assets_flag)"
+  spawn prometheus prometheus ${assets:+"$assets"} \
     --config.file="$STACK_SCRIPTS/prometheus.local.yml" \
     --storage.tsdb.path="$STACK_DATA/prometheus" \
     --storage.tsdb.retention.time=7d \
@@ -151,7 +176,7 @@ declare -A ADDRESS=(
   [datanode]="http://127.0.0.1:9864 (data 127.0.0.1:9866)"
   [prometheus]="http://127.0.0.1:9090 (UI http://127.0.0.1:9090/classic/targets)"
   [pushgateway]="http://127.0.0.1:9091"
-  [airflow_api]="http://127.0.0.1:$AIRFLOW_PORT_LOCAL (Airflow UI and REST API)"
+  [airflow_api]="http://localhost:$AIRFLOW_PORT_LOCAL (Airflow UI and REST API, login ${AIRFLOW_ADMIN_USER:-admin})"
   [airflow_dag_processor]="(parses dags/ every 30 s)"
   [airflow_triggerer]="(deferred tasks; none in this DAG)"
   [airflow_scheduler]="(LocalExecutor, ${AIRFLOW__CORE__PARALLELISM:-2} slots)"

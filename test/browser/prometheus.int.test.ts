@@ -1,0 +1,118 @@
+// Prometheus' pages (Debian's 2.42: the classic UI under /classic/) in headless Chromium: with the API
+// and the streaming consumer running, the targets page shows every scrape target up, and the alerts page
+// lists every rule of prometheus/alerts.yml.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_DIR } from '../airflow/airflow-stack.ts';
+import { startApi, type RunningApi } from './api-server.ts';
+import { checkPage, launchBrowser, PROMETHEUS_STATES, watchedPage } from './browser.ts';
+
+// PROMETHEUS_URL: another Prometheus of the same configuration (e.g. one started by hand to try a change).
+const PROMETHEUS = (process.env.PROMETHEUS_URL || 'http://localhost:9090').replace(/\/+$/, '');
+const CONSUMER_METRICS_PORT = 9464;
+
+let api: RunningApi;
+let consumer: ChildProcess | undefined;
+let consumerDir: string;
+let browser: Browser;
+const topic = `e2e.browser.${process.pid}`;
+
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** The streaming consumer (`--follow`, /metrics on :9464) on a topic of its own, unless one runs. */
+async function startConsumer(): Promise<ChildProcess | undefined> {
+  if (await portTaken(CONSUMER_METRICS_PORT)) return undefined;
+  consumerDir = mkdtempSync(path.join(os.tmpdir(), 'browser-consumer-'));
+  return spawn(process.execPath, ['--import', 'tsx', 'tasks/consumer/cli.ts', '--follow'], {
+    cwd: REPO_DIR,
+    env: {
+      ...process.env,
+      KAFKA_TOPIC: topic,
+      KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+      KAFKA_GROUP_ID: `e2e-browser-${process.pid}`,
+      VAR_DIR: consumerDir,
+      METRICS_PORT: String(CONSUMER_METRICS_PORT),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: 'ignore',
+  });
+}
+
+beforeAll(async () => {
+  api = await startApi();
+  consumer = await startConsumer();
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (consumer && consumer.exitCode === null) {
+    const exited = new Promise((resolve) => consumer?.once('exit', resolve));
+    consumer.kill('SIGTERM');
+    await exited;
+    spawnSync(process.execPath, ['--import', 'tsx', 'test/e2e/delete-topics.ts', topic, `${topic}.dlq`], {
+      cwd: REPO_DIR,
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
+  }
+  if (consumerDir) rmSync(consumerDir, { recursive: true, force: true });
+  await api?.stop();
+});
+
+describe('Prometheus (classic UI)', () => {
+  it('targets page: every target is up', async () => {
+    const watched = await watchedPage(browser);
+    const { page } = watched;
+    const states = async () => {
+      await page.goto(`${PROMETHEUS}/classic/targets`);
+      return page.locator('td.state .state_indicator').allInnerTexts();
+    };
+    // Prometheus scrapes every 5 s: the API and the consumer just started.
+    await expect
+      .poll(async () => (await states()).map((s) => s.trim().toLowerCase()).join(' '), {
+        timeout: 60_000,
+        interval: 2000,
+      })
+      .toMatch(/^up( up)*$/);
+    const pools = await page.locator('h2').allInnerTexts();
+    for (const job of ['prometheus', 'pushgateway', 'api', 'consumer']) {
+      expect(pools.join('\n'), `scrape pool ${job}`).toContain(job);
+    }
+    expect(await checkPage(watched, 'prometheus-targets', PROMETHEUS_STATES)).toEqual([]);
+    await page.context().close();
+  }, 180_000);
+
+  it('alerts page: lists every rule of prometheus/alerts.yml', async () => {
+    const rules = (
+      parse(readFileSync(path.join(REPO_DIR, 'prometheus/alerts.yml'), 'utf8')) as {
+        groups: { rules: { alert?: string }[] }[];
+      }
+    ).groups
+      .flatMap((g) => g.rules.map((r) => r.alert))
+      .filter((name): name is string => !!name);
+    expect(rules.length).toBeGreaterThan(0);
+
+    const watched = await watchedPage(browser);
+    const { page } = watched;
+    await page.goto(`${PROMETHEUS}/classic/alerts`);
+    const headers = await page.locator('tr.alert_header').allInnerTexts();
+    const listed = headers.map((h) => h.trim().split(/\s+/)[0]);
+    expect(listed.sort()).toEqual(expect.arrayContaining(rules.sort()));
+    console.log(`alert states: ${headers.map((h) => h.trim().replace(/\s+/g, ' ')).join('; ')}`);
+    expect(await checkPage(watched, 'prometheus-alerts', PROMETHEUS_STATES)).toEqual([]);
+    await page.context().close();
+  });
+});
