@@ -2,6 +2,7 @@
 # Installs what the local stack runs: Prometheus and the Pushgateway from Debian packages, and the
 # Apache Kafka and Hadoop jars through Maven (cached in ~/.m2, copied to var/stack/lib).
 # Idempotent: a second run only re-checks. Needs root (or sudo) for apt, a JDK 17+ and Maven.
+#   --browser   also Debian's chromium, for the browser tests (CI installs it; the demo does not need it)
 set -euo pipefail
 # shellcheck source=scripts/stack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,6 +19,10 @@ install_apt_packages() {
   command -v mvn >/dev/null || missing+=(maven)
   command -v curl >/dev/null || missing+=(curl)
   command -v ss >/dev/null || missing+=(iproute2)
+  # The Airflow venv (scripts/airflow/setup.sh) needs python3 with venv and pip.
+  command -v python3 >/dev/null || missing+=(python3)
+  python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+  if ((WITH_BROWSER)) && ! command -v chromium >/dev/null; then missing+=(chromium); fi
   ((${#missing[@]} == 0)) && return 0
   say "installing Debian packages: ${missing[*]}"
   # The packages' postinst would start their own Prometheus/Pushgateway on 9090/9091, the ports
@@ -51,6 +56,9 @@ fetch_jars() {
     die "Maven could not fetch the $name jars; see $STACK_DIR/mvn-$name.log"
   echo "$sum" >"$stamp"
 }
+
+WITH_BROWSER=0
+[[ "${1:-}" == "--browser" ]] && WITH_BROWSER=1
 
 mkdir -p "$STACK_DIR"
 install_apt_packages

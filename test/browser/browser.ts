@@ -52,7 +52,9 @@ export async function watchedPage(browser: Browser): Promise<WatchedPage> {
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()} (${msg.location().url})`);
+    // The browser asks every origin for /favicon.ico on its own; a 404 there is not the page's error.
+    if (msg.type() === 'error' && !msg.location().url.endsWith('/favicon.ico'))
+      problems.push(`console error: ${msg.text()} (${msg.location().url})`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('response', (res) => {
