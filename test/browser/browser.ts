@@ -87,7 +87,9 @@ export async function problemBoxes(page: Page, content?: string): Promise<string
       boxes
         .filter((box) => !(skip && box.closest(skip)))
         .filter((box) => (box as HTMLElement).offsetParent !== null || box.getClientRects().length > 0)
-        .map((box) => ((box as HTMLElement).innerText || '(empty box)').trim().slice(0, 300)),
+        // Empty live regions (the Monaco editor's role="alert" announcers for screen readers) say nothing.
+        .map((box) => ((box as HTMLElement).innerText || '').trim().slice(0, 300))
+        .filter((text) => text !== ''),
     content,
   );
 }

@@ -1,6 +1,6 @@
 // Prometheus' pages (Debian's 2.42: the classic UI under /classic/) in headless Chromium: with the API
-// and the streaming consumer running, the targets page shows every scrape target up, and the alerts page
-// lists every rule of prometheus/alerts.yml.
+// and the followers (`consumer --follow`, `compute-cube --follow`) running, the targets page shows every
+// scrape target up, and the alerts page lists every rule of prometheus/alerts.yml.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -16,10 +16,11 @@ import { checkPage, launchBrowser, PROMETHEUS_STATES, watchedPage } from './brow
 // PROMETHEUS_URL: another Prometheus of the same configuration (e.g. one started by hand to try a change).
 const PROMETHEUS = (process.env.PROMETHEUS_URL || 'http://localhost:9090').replace(/\/+$/, '');
 const CONSUMER_METRICS_PORT = 9464;
+const CUBE_METRICS_PORT = 9465;
 
 let api: RunningApi;
-let consumer: ChildProcess | undefined;
-let consumerDir: string;
+const followers: ChildProcess[] = [];
+let followerDir: string;
 let browser: Browser;
 const topic = `e2e.browser.${process.pid}`;
 
@@ -31,44 +32,49 @@ function portTaken(port: number): Promise<boolean> {
   });
 }
 
-/** The streaming consumer (`--follow`, /metrics on :9464) on a topic of its own, unless one runs. */
-async function startConsumer(): Promise<ChildProcess | undefined> {
-  if (await portTaken(CONSUMER_METRICS_PORT)) return undefined;
-  consumerDir = mkdtempSync(path.join(os.tmpdir(), 'browser-consumer-'));
-  return spawn(process.execPath, ['--import', 'tsx', 'tasks/consumer/cli.ts', '--follow'], {
-    cwd: REPO_DIR,
-    env: {
-      ...process.env,
-      KAFKA_TOPIC: topic,
-      KAFKA_DLQ_TOPIC: `${topic}.dlq`,
-      KAFKA_GROUP_ID: `e2e-browser-${process.pid}`,
-      VAR_DIR: consumerDir,
-      METRICS_PORT: String(CONSUMER_METRICS_PORT),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: 'ignore',
-  });
+/** A follower task on its metrics port, in a var dir and on a topic of its own, unless one runs there. */
+async function startFollower(cli: string, port: number): Promise<void> {
+  if (await portTaken(port)) return;
+  followers.push(
+    spawn(process.execPath, ['--import', 'tsx', cli, '--follow'], {
+      cwd: REPO_DIR,
+      env: {
+        ...process.env,
+        KAFKA_TOPIC: topic,
+        KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+        KAFKA_GROUP_ID: `e2e-browser-${process.pid}`,
+        VAR_DIR: followerDir,
+        METRICS_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    }),
+  );
 }
 
 beforeAll(async () => {
   api = await startApi();
-  consumer = await startConsumer();
+  followerDir = mkdtempSync(path.join(os.tmpdir(), 'browser-followers-'));
+  await startFollower('tasks/consumer/cli.ts', CONSUMER_METRICS_PORT);
+  await startFollower('tasks/compute-cube/cli.ts', CUBE_METRICS_PORT);
   browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (consumer && consumer.exitCode === null) {
-    const exited = new Promise((resolve) => consumer?.once('exit', resolve));
-    consumer.kill('SIGTERM');
+  for (const follower of followers.filter((f) => f.exitCode === null)) {
+    const exited = new Promise((resolve) => follower.once('exit', resolve));
+    follower.kill('SIGTERM');
     await exited;
+  }
+  if (followers.length) {
     spawnSync(process.execPath, ['--import', 'tsx', 'test/e2e/delete-topics.ts', topic, `${topic}.dlq`], {
       cwd: REPO_DIR,
       stdio: 'ignore',
       timeout: 60_000,
     });
   }
-  if (consumerDir) rmSync(consumerDir, { recursive: true, force: true });
+  if (followerDir) rmSync(followerDir, { recursive: true, force: true });
   await api?.stop();
 });
 
@@ -88,7 +94,10 @@ describe('Prometheus (classic UI)', () => {
       })
       .toMatch(/^up( up)*$/);
     const pools = await page.locator('h2').allInnerTexts();
-    for (const job of ['prometheus', 'pushgateway', 'api', 'consumer']) {
+    const config = parse(readFileSync(path.join(REPO_DIR, 'scripts/stack/prometheus.local.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string }[];
+    };
+    for (const job of config.scrape_configs.map((c) => c.job_name)) {
       expect(pools.join('\n'), `scrape pool ${job}`).toContain(job);
     }
     expect(await checkPage(watched, 'prometheus-targets', PROMETHEUS_STATES)).toEqual([]);
