@@ -111,6 +111,7 @@ export async function runProducer(
   const totalPlanned = opts.follow ? 0 : rowCount * opts.loops;
   let produced = 0;
   let loop = 0;
+  let loopNumber = 0;
   const onSent = (count: number) => {
     produced += count;
     metrics.produced.inc(count);
@@ -119,13 +120,16 @@ export async function runProducer(
   while (!stopping && (opts.follow || loop < opts.loops)) {
     loop++;
     const loopStart = Date.now();
-    if (opts.follow && loop > 1 && deps.reread) await refresh(loop);
+    // The number written in the messages: 1..N in a bounded run; in follow mode a clock-based number
+    // that keeps growing across restarts (see followLoopNumber).
+    loopNumber = opts.follow ? followLoopNumber(loopStart, loopNumber) : loop;
+    if (opts.follow && loop > 1 && deps.reread) await refresh(loopNumber);
     if (stopping) break;
     // A stop request lets each sender's batch in flight finish (acknowledged before disconnect).
-    await deps.senders.sendLoop(loop, onSent);
+    await deps.senders.sendLoop(loopNumber, onSent);
     metrics.loops.inc();
-    log.info({ loop, produced, ms: Date.now() - loopStart }, 'loop sent');
-    await deps.onLoopDone?.(loop);
+    log.info({ loop: loopNumber, produced, ms: Date.now() - loopStart }, 'loop sent');
+    await deps.onLoopDone?.(loopNumber);
     if (opts.follow && !stopping) {
       // Sleep until the next loop, waking early on a stop request.
       await Promise.race([
@@ -191,4 +195,19 @@ function prepareRows(
     for (const r of input.rejects) log.warn({ line: r.line, id: r.id, reason: r.reason }, 'row rejected');
   }
   return { groups: builders.map((b) => b.finish()), count, fingerprint };
+}
+
+/** 2020-01-01T00:00:00Z: the origin of follow-mode loop numbers. */
+const FOLLOW_LOOP_EPOCH_MS = Date.UTC(2020, 0, 1);
+
+/**
+ * The loop number of a follow-mode loop starting at `nowMs`: seconds since 2020-01-01, and at least
+ * one more than the previous loop's. The consumer keeps, per date and Id, the event of the highest
+ * loop: numbers 1, 2, 3 ... restarting with the process would leave the cubes on the previous run's
+ * rows until the new run's count caught up; a clock-based number continues across restarts (unless
+ * the previous run sent more than one loop per second). About 2.2e8 today, far under the consumer's
+ * limit of 1e9 (year 2051).
+ */
+export function followLoopNumber(nowMs: number, previous: number): number {
+  return Math.max(previous + 1, Math.floor((nowMs - FOLLOW_LOOP_EPOCH_MS) / 1000));
 }
