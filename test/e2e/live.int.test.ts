@@ -196,7 +196,7 @@ describe('npm run live', () => {
     const freshness = await until(
       'cube freshness back under 60 s after the restart',
       async () => {
-        const builtAt = await metric(cubePort, 'compute_cube_last_success_timestamp_seconds');
+        const builtAt = await metric(cubePort, 'pipeline_task_last_success_timestamp_seconds');
         const age = await metric(cubePort, 'cube_data_freshness_seconds');
         return builtAt !== undefined && builtAt * 1000 > killedAt + 10_000 && age !== undefined && age < 60
           ? age
