@@ -72,6 +72,37 @@ describe('writeCubeDb', () => {
     expect(fs.readdirSync(path.dirname(file))).toEqual(['cube_analytics.db']);
   });
 
+  it('upgrades a file written before a column existed: old dates kept, the new column NULL', () => {
+    const file = tmpDb();
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 1))), run('2026-01-01'));
+    // The file as an earlier version wrote it: cube_runs without newest_event_at, income without a measure.
+    const old = new Database(file);
+    old.exec('ALTER TABLE cube_runs DROP COLUMN newest_event_at');
+    old.exec(`ALTER TABLE ${CUBES.income.table} DROP COLUMN income_bracket`);
+    old.close();
+
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-02', facts(5, 2))), {
+      ...run('2026-01-02'),
+      newestEventAt: '2026-01-02T10:00:00.000Z',
+    });
+    expect(populationByDate(file)).toEqual({ '2026-01-01': 500, '2026-01-02': 1000 });
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT date, newest_event_at FROM cube_runs ORDER BY date').all()).toEqual([
+      { date: '2026-01-01', newest_event_at: null },
+      { date: '2026-01-02', newest_event_at: '2026-01-02T10:00:00.000Z' },
+    ]);
+    const brackets = db
+      .prepare(
+        `SELECT date, count(income_bracket) AS n FROM ${CUBES.income.table} GROUP BY date ORDER BY date`,
+      )
+      .all();
+    expect(brackets).toEqual([
+      { date: '2026-01-01', n: 0 },
+      { date: '2026-01-02', n: expect.any(Number) },
+    ]);
+    db.close();
+  });
+
   it('leaves the current file untouched when a build fails', () => {
     const file = tmpDb();
     writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 1))), run('2026-01-01'));

@@ -38,10 +38,14 @@ export interface WriteResult {
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/**
+ * Columns of `schema`.`table` (none when it does not exist). The schema goes in as pragma_table_info's
+ * second argument: a `prev.pragma_table_info(...)` prefix is ignored and finds main's table instead.
+ */
 function tableColumns(db: Database.Database, schema: string, table: string): string[] {
-  return (db.prepare(`SELECT name FROM ${schema}.pragma_table_info(?)`).all(table) as { name: string }[]).map(
-    (r) => r.name,
-  );
+  return (
+    db.prepare('SELECT name FROM pragma_table_info(?, ?)').all(table, schema) as { name: string }[]
+  ).map((r) => r.name);
 }
 
 function fsyncFile(file: string): void {
