@@ -130,7 +130,8 @@ start_airflow_triggerer() {
   spawn_airflow airflow_triggerer triggerer --skip-serve-logs
 }
 
-airflow_health() { curl -fsS --max-time 3 "$AIRFLOW_URL_LOCAL/api/v2/monitor/health" 2>/dev/null; }
+# 10 s: the API server's single worker can take seconds to answer while task runs report to it (seen: 4 s).
+airflow_health() { curl -fsS --max-time 10 "$AIRFLOW_URL_LOCAL/api/v2/monitor/health" 2>/dev/null; }
 # "<component>":{"status":"healthy" in the health document (the API server answers for itself).
 airflow_component_healthy() {
   local health
