@@ -280,7 +280,7 @@ export async function killTaskContainer(
         ? `${name.replace(/^\//, '')} (${cli}) killed ${Math.max(ranMs, afterMs)} ms after its start`
         : null;
     }
-    await sleep(100);
+    await sleep(50);
   }
   return null;
 }
