@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
+import { readTopic as readTopicMessages } from '../../test/fixtures/read-topic.ts';
 import { createKafka, ensureTopic } from '../../lib/kafka.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -84,42 +85,8 @@ function kafka() {
   return createKafka(loadConfig().kafka);
 }
 
-/** Every message of a topic (a throw-away group reading from the beginning to the end offsets). */
-async function readTopic(
-  topic: string,
-): Promise<{ partition: number; offset: number; key: string | null; value: string }[]> {
-  const k = kafka();
-  const admin = k.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const total = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
-  const out: { partition: number; offset: number; key: string | null; value: string }[] = [];
-  if (total === 0) return out;
-  const consumer = k.consumer({
-    groupId: `reader_${randomBytes(4).toString('hex')}`,
-    maxBytesPerPartition: 8 << 20,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          out.push({
-            partition: batch.partition,
-            offset: Number(m.offset),
-            key: m.key?.toString() ?? null,
-            value: m.value?.toString() ?? '',
-          });
-        }
-        if (out.length >= total) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return out;
-}
+/** Every message of a topic, read to the end offsets seen at the start. */
+const readTopic = (topic: string) => readTopicMessages(kafka(), topic);
 
 function openDb(file: string) {
   return new Database(file, { readonly: true });

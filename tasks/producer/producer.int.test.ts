@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
 import { createKafka } from '../../lib/kafka.ts';
+import { readTopic } from '../../test/fixtures/read-topic.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -37,27 +38,10 @@ function start(args: string[], env: Record<string, string>) {
 }
 
 async function readAll(topic: string): Promise<{ key: string; value: Record<string, unknown> }[]> {
-  const kafka = createKafka(loadConfig().kafka);
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const total = ends.reduce((n, e) => n + Number(e.high), 0);
-  const out: { key: string; value: Record<string, unknown> }[] = [];
-  const consumer = kafka.consumer({ groupId: `reader_${randomBytes(4).toString('hex')}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    if (total === 0) resolve();
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        out.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()) });
-        if (out.length >= total) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return out;
+  return (await readTopic(createKafka(loadConfig().kafka), topic)).map((m) => ({
+    key: m.key as string,
+    value: JSON.parse(m.value) as Record<string, unknown>,
+  }));
 }
 
 function topicEnv() {

@@ -7,7 +7,6 @@
 // duplicated (every event id in the topic stored once) and the cubes' freshness recovers.
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HdfsClient } from '../../lib/hdfs.ts';
 import { createKafka } from '../../lib/kafka.ts';
 import { loadConfig, today } from '../../lib/config.ts';
+import { readTopic } from '../fixtures/read-topic.ts';
 import { deleteTopics } from './delete-topics.ts';
 import { isolatedRun, REPO_DIR, run } from './pipeline-run.ts';
 
@@ -78,30 +78,11 @@ async function metric(port: number, name: string): Promise<number | undefined> {
 const pids = (): Record<string, number> =>
   JSON.parse(fs.readFileSync(pidFile, 'utf8')) as Record<string, number>;
 
-/** Every event id in the topic (a throw-away group reading up to the end offsets). */
+/** Every event id in the topic, read to the end offsets seen at the start. */
 async function topicEventIds(topic: string): Promise<string[]> {
-  const kafka = createKafka(config.kafka);
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const total = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
-  const ids: string[] = [];
-  const consumer = kafka.consumer({ groupId: `reader_${randomBytes(4).toString('hex')}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    if (total === 0) resolve();
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages)
-          ids.push((JSON.parse(m.value!.toString()) as { eventId: string }).eventId);
-        if (ids.length >= total) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return ids;
+  return (await readTopic(createKafka(config.kafka), topic)).map(
+    (m) => (JSON.parse(m.value) as { eventId: string }).eventId,
+  );
 }
 
 afterAll(async () => {
