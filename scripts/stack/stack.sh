@@ -63,7 +63,9 @@ render_prometheus_assets() {
 
 # The flag naming that tree (Debian's build only), or nothing.
 prometheus_assets_flag() {
-  if [[ -d "$STACK_CONF/prometheus-web/static" ]] && prometheus --help 2>&1 | grep -q -- '--web.local-assets'; then
+  # Not `prometheus --help | grep -q`: grep quits at the first match, prometheus dies of SIGPIPE, and
+  # pipefail turns that into "no such flag" (it did, on some runs).
+  if [[ -d "$STACK_CONF/prometheus-web/static" ]] && [[ "$(prometheus --help 2>&1)" == *--web.local-assets* ]]; then
     echo "--web.local-assets=$STACK_CONF/prometheus-web/"
   fi
 }
