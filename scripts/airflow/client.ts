@@ -1,6 +1,7 @@
-// A small client of Airflow 3's REST API (v2) for the demo and the tests: a JWT from POST /auth/token
-// with the admin login, then the few calls the pipeline needs (DAG pause state, DAG runs, task
-// instances, Variables). Errors carry the method, URL, status and Airflow's `detail`.
+// A small client of Airflow 3's REST API (v2) for the demo, `npm run compose` and the tests: a JWT from
+// POST /auth/token with the admin login, then the few calls the pipeline needs (DAG pause state and
+// parsing, DAG runs, task instances and their logs, Variables). Errors carry the method, URL, status and
+// Airflow's `detail`.
 
 export const DAG_ID = 'data_pipeline';
 export const TASK_IDS = ['start_producer', 'transform_hdfs', 'start_consumer', 'compute_cube'] as const;
@@ -63,6 +64,13 @@ export class AirflowClient {
     this.token = ((await res.json()) as { access_token: string }).access_token;
   }
 
+  /** POST /auth/token with a login, which may be wrong: the HTTP status; a success keeps the JWT. */
+  async tryLogin(username = this.options.username, password = this.options.password): Promise<number> {
+    const res = await this.send('POST', '/auth/token', { username, password });
+    if (res.ok) this.token = ((await res.json()) as { access_token: string }).access_token;
+    return res.status;
+  }
+
   async health(): Promise<Record<string, { status: string | null }>> {
     return (await this.fetch('GET', '/api/v2/monitor/health')).json() as Promise<
       Record<string, { status: string | null }>
@@ -75,6 +83,25 @@ export class AirflowClient {
 
   async setPaused(paused: boolean, dagId = DAG_ID): Promise<void> {
     await this.json('PATCH', `/api/v2/dags/${dagId}`, { is_paused: paused });
+  }
+
+  /** Waits until the DAG processor has parsed the DAG; an import error (of any DAG file) fails at once. */
+  async waitForDag(timeoutMs = 180_000, dagId = DAG_ID): Promise<void> {
+    await waitFor(
+      `Airflow to parse ${dagId}`,
+      async () => {
+        if ((await this.fetch('GET', `/api/v2/dags/${dagId}`, undefined, [404])).ok) return true;
+        const body = await this.json<{ import_errors: { stack_trace: string }[] }>(
+          'GET',
+          '/api/v2/importErrors',
+        );
+        const error = body.import_errors[0];
+        if (error) throw new AirflowError(`the DAG does not import: ${error.stack_trace.slice(-800)}`);
+        return undefined;
+      },
+      timeoutMs,
+      2000,
+    );
   }
 
   /**
@@ -93,12 +120,24 @@ export class AirflowClient {
     return this.json('GET', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}`);
   }
 
-  async dagRuns(dagId = DAG_ID): Promise<DagRun[]> {
+  /** The DAG's runs matching `query` (Airflow's list parameters); by default the last 100 started. */
+  async dagRuns(
+    query: Record<string, string> = { order_by: '-start_date', limit: '100' },
+    dagId = DAG_ID,
+  ): Promise<DagRun[]> {
     const body = await this.json<{ dag_runs: DagRun[] }>(
       'GET',
-      `/api/v2/dags/${dagId}/dagRuns?order_by=-start_date&limit=100`,
+      `/api/v2/dags/${dagId}/dagRuns?${new URLSearchParams(query)}`,
     );
     return body.dag_runs;
+  }
+
+  /** Clears every task instance of a run, so the scheduler runs them all again. */
+  async clearRun(runId: string, dagId = DAG_ID): Promise<void> {
+    await this.json('POST', `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}/clear`, {
+      dry_run: false,
+      only_failed: false,
+    });
   }
 
   async taskInstances(runId: string, dagId = DAG_ID): Promise<TaskInstance[]> {
@@ -118,6 +157,20 @@ export class AirflowClient {
     return body.task_instances;
   }
 
+  /** The text of one try's log (structured events joined as lines). */
+  async taskLog(runId: string, taskId: string, tryNumber: number, dagId = DAG_ID): Promise<string> {
+    const { content } = await this.json<{ content: unknown }>(
+      'GET',
+      `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}/taskInstances/${taskId}/logs/${tryNumber}?full_content=true`,
+    );
+    if (typeof content === 'string') return content;
+    if (Array.isArray(content))
+      return content
+        .map((e) => (typeof e === 'string' ? e : ((e as { event?: string }).event ?? JSON.stringify(e))))
+        .join('\n');
+    return JSON.stringify(content);
+  }
+
   async setVariable(key: string, value: string): Promise<void> {
     const path = `/api/v2/variables/${encodeURIComponent(key)}`;
     const res = await this.fetch('PATCH', path, { key, value }, [404]);
@@ -128,20 +181,29 @@ export class AirflowClient {
     await this.fetch('DELETE', `/api/v2/variables/${encodeURIComponent(key)}`, undefined, [404]);
   }
 
+  /**
+   * A call whose HTTP status the caller handles (a 409 on a trigger, say): the status and the body, parsed
+   * when it is JSON. Throws only when Airflow does not answer.
+   */
+  async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T }> {
+    const res = await this.send(method, path, body);
+    const text = await res.text();
+    let data: unknown = text;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // plain text
+    }
+    return { status: res.status, data: data as T };
+  }
+
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     return (await this.fetch(method, path, body)).json() as Promise<T>;
   }
 
-  private async fetch(
-    method: string,
-    path: string,
-    body?: unknown,
-    allowed: number[] = [],
-  ): Promise<Response> {
-    const url = `${this.options.url}${path}`;
-    let res: Response;
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      res = await fetch(url, {
+      return await fetch(`${this.options.url}${path}`, {
         method,
         headers: {
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
@@ -155,6 +217,16 @@ export class AirflowClient {
         `Airflow does not answer at ${this.options.url} (${method} ${path}): ${String(err)}`,
       );
     }
+  }
+
+  private async fetch(
+    method: string,
+    path: string,
+    body?: unknown,
+    allowed: number[] = [],
+  ): Promise<Response> {
+    const url = `${this.options.url}${path}`;
+    const res = await this.send(method, path, body);
     if (!res.ok && !allowed.includes(res.status)) {
       const text = await res.text();
       let detail = text;
@@ -169,9 +241,12 @@ export class AirflowClient {
   }
 }
 
-/** Polls `probe` every `intervalMs` until it returns a value other than undefined, or throws on timeout. */
+/**
+ * Polls `probe` every `intervalMs` until it returns a value other than undefined, or throws on timeout
+ * naming `what` (a function when the message should say the last state seen).
+ */
 export async function waitFor<T>(
-  what: string,
+  what: string | (() => string),
   probe: () => Promise<T | undefined>,
   timeoutMs: number,
   intervalMs = 1000,
@@ -180,7 +255,10 @@ export async function waitFor<T>(
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (Date.now() >= deadline) {
+      const subject = typeof what === 'string' ? what : what();
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${subject}`);
+    }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

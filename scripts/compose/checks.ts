@@ -9,10 +9,10 @@ import { createApp } from '../../api/app.ts';
 import { AGE_GROUPS } from '../../lib/cubes.ts';
 import { createLogger } from '../../lib/log.ts';
 import { buildSampleCubeDb } from '../../test/fixtures/sample-cubes.ts';
-import type { AirflowClient, DagRunResult } from './airflow.ts';
+import type { AirflowClient } from '../airflow/client.ts';
+import type { DagRunResult } from './airflow.ts';
 import { docker, PROJECT, sleep, TASK_IMAGE, urls } from './compose.ts';
 
-export const TASK_IDS = ['start_producer', 'transform_hdfs', 'start_consumer', 'compute_cube'];
 const NETWORK = 'population-pipeline';
 const VOLUME = 'population-pipeline-var';
 
@@ -229,18 +229,19 @@ export async function checkPrometheus(date: string): Promise<string[]> {
 // ---------------------------------------------------------------- Airflow login and Swagger UI
 
 export async function checkLoginAndDocs(client: AirflowClient): Promise<string[]> {
-  const good = await client.login();
-  assert(good === 201 || good === 200, `Airflow login ${client.username}/<password> answered ${good}`);
-  const bad = await client.login(client.username, `${client.password}-wrong`);
+  const { url, username, password } = client.options;
+  const good = await client.tryLogin();
+  assert(good === 201 || good === 200, `Airflow login ${username}/<password> answered ${good}`);
+  const bad = await client.tryLogin(username, `${password}-wrong`);
   assert(bad === 401 || bad === 403, `Airflow accepted a wrong password (answered ${bad})`);
   await client.login();
-  const ui = await fetch(`${client.baseUrl}/`);
+  const ui = await fetch(`${url}/`);
   assert(ui.ok, `Airflow UI / answered ${ui.status}`);
   const docs = await fetch(`${urls().api}/docs/`);
   const html = await docs.text();
   assert(docs.ok && html.includes('swagger-ui'), `/docs answered ${docs.status} without Swagger UI`);
   return [
-    `Airflow ${client.baseUrl}: login ${client.username} accepted (${good}), a wrong password refused (${bad}), UI / answers ${ui.status}`,
+    `Airflow ${url}: login ${username} accepted (${good}), a wrong password refused (${bad}), UI / answers ${ui.status}`,
     `API ${urls().api}/docs/: Swagger UI (${html.length} bytes)`,
   ];
 }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, copyFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { AirflowClient, runDag, type DagRunResult } from './airflow.ts';
+import { composeAirflow, runDag, settleScheduledRun, type DagRunResult } from './airflow.ts';
 import {
   buildImages,
   compose,
@@ -177,12 +177,12 @@ async function test(date: string): Promise<void> {
     // A killed task is retried after this delay (the DAG's default is 30 s, doubling).
     process.env.PIPELINE_RETRY_DELAY_SECONDS ??= '3';
     await up();
-    const client = new AirflowClient();
+    const client = await composeAirflow();
     const expected = await expectedRows(date);
 
     // 0. Unpaused, the daily schedule runs the latest interval at once (catchup is off).
     await client.waitForDag();
-    const scheduled = await client.settleScheduledRun();
+    const scheduled = await settleScheduledRun(client);
     if (scheduled.state !== 'success')
       throw new Error(`the scheduled run ${scheduled.runId} ${scheduled.state}`);
     results.push(
