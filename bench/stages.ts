@@ -21,11 +21,56 @@ import {
 } from './kafka-perf.ts';
 import type { Sample, StageResult } from './report.ts';
 import { median } from './stats.ts';
-import { sampleTreeRss, type Timed } from './spawn.ts';
+import { sampleTreeRss, type Command, type Timed } from './spawn.ts';
 import { MEMORY_BOUNDS_MB, SPEC_TARGETS } from './targets.ts';
 
 const sample = (t: Timed): Sample => ({ seconds: t.seconds, peakRssKb: t.peakRssKb });
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+/** The runs of one stage, ours and its anchor's, and the notes they leave; `result` is the StageResult. */
+class StageRuns {
+  readonly ours: Sample[] = [];
+  readonly anchor: Sample[] = [];
+  readonly notes: string[] = [];
+
+  constructor(private readonly ctx: BenchContext) {}
+
+  /** Times one run of our task and keeps its sample. */
+  async ourRun(command: Command): Promise<Timed> {
+    const t = await timed(this.ctx, command);
+    this.ours.push(sample(t));
+    return t;
+  }
+
+  /** Times one run of the anchor and keeps its sample. */
+  async anchorRun(command: Command): Promise<Timed> {
+    const t = await timed(this.ctx, command);
+    this.anchor.push(sample(t));
+    return t;
+  }
+
+  /** One more run of ours under the CPU profiler when `--profile` names the stage: its notes. */
+  async profile(stage: string, command: Command): Promise<void> {
+    this.notes.push(...(await profileNotes(this.ctx, stage, command)));
+  }
+
+  /** The stage `stage` (ours has that name) over `rows` rows, with its SPEC target and memory bound. */
+  result(
+    stage: string,
+    bounds: keyof typeof MEMORY_BOUNDS_MB,
+    rows: number,
+    anchorName: string,
+  ): StageResult {
+    return {
+      stage,
+      ours: { name: stage, rows, samples: this.ours },
+      anchor: { name: anchorName, rows, samples: this.anchor },
+      target: SPEC_TARGETS[bounds],
+      memoryBoundMb: MEMORY_BOUNDS_MB[bounds],
+      notes: this.notes,
+    };
+  }
+}
 
 /** Generates the population once per (rows, seed, dirt) and uploads the sources to the bench's HDFS dir. */
 export async function prepareData(ctx: BenchContext): Promise<void> {
@@ -61,50 +106,29 @@ export async function prepareData(ctx: BenchContext): Promise<void> {
 }
 
 export async function benchTransform(ctx: BenchContext): Promise<StageResult> {
-  const ours: Sample[] = [];
-  const anchor: Sample[] = [];
-  const notes: string[] = [];
+  const stage = new StageRuns(ctx);
   const work = path.join(ctx.workDir, 'duckdb-transform');
   for (const i of range(ctx.params.runs)) {
-    const t = await timed(
-      ctx,
+    const t = await stage.ourRun(
       task(ctx, `transform-hdfs run ${i}`, 'tasks/transform-hdfs/cli.ts', ['--date', ctx.date]),
     );
-    ours.push(sample(t));
-    if (i === 1) notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
+    if (i === 1) stage.notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
     if (!ctx.params.anchors) continue;
-    const a = await timed(
-      ctx,
+    const a = await stage.anchorRun(
       task(ctx, `duckdb-transform run ${i}`, 'bench/anchors/duckdb-transform.ts', [
-        '--raw-dir',
-        ctx.hdfsRawDir,
-        '--out-dir',
-        ctx.hdfsAnchorDir,
-        '--work',
-        work,
+        ...['--raw-dir', ctx.hdfsRawDir, '--out-dir', ctx.hdfsAnchorDir, '--work', work],
       ]),
     );
-    anchor.push(sample(a));
-    if (i === 1) notes.push(`DuckDB phases (s): ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
+    if (i === 1) stage.notes.push(`DuckDB phases (s): ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
   }
-  notes.push(
-    ...(await profileNotes(
-      ctx,
-      'transform',
-      task(ctx, 'transform-hdfs', 'tasks/transform-hdfs/cli.ts', ['--date', ctx.date]),
-    )),
+  await stage.profile(
+    'transform',
+    task(ctx, 'transform-hdfs', 'tasks/transform-hdfs/cli.ts', ['--date', ctx.date]),
   );
-  notes.push(
+  stage.notes.push(
     'Both read the three source CSVs from HDFS over WebHDFS and write all_data_joined.csv + rejects back atomically; DuckDB (default threads = cores) cleans with TRY_CAST and joins in SQL.',
   );
-  return {
-    stage: 'transform-hdfs',
-    ours: { name: 'transform-hdfs', rows: ctx.params.rows, samples: ours },
-    anchor: { name: 'DuckDB same clean+join', rows: ctx.params.rows, samples: anchor },
-    target: SPEC_TARGETS.transform,
-    memoryBoundMb: MEMORY_BOUNDS_MB.transform,
-    notes,
-  };
+  return stage.result('transform-hdfs', 'transform', ctx.params.rows, 'DuckDB same clean+join');
 }
 
 /** Values of the first `count` messages of a topic, one per line: the perf-test's payloads. */
@@ -138,9 +162,7 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
   const produced = loops * rows;
   const population = path.join(ctx.dataDir, SOURCES.population.file);
   const payloadFile = path.join(ctx.workDir, 'payloads.txt');
-  const ours: Sample[] = [];
-  const anchor: Sample[] = [];
-  const notes: string[] = [];
+  const stage = new StageRuns(ctx);
   const selfReported: number[] = [];
   const perfReported: number[] = [];
   let firstTopic = '';
@@ -151,16 +173,16 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
   for (const i of range(runs)) {
     const topic = `bench.population.${ctx.tag}.${i}`;
     await createTopic(ctx, topic);
-    const t = await timed(ctx, task(ctx, `producer run ${i}`, 'tasks/producer/cli.ts', producerArgs(topic)));
-    ours.push(sample(t));
+    const t = await stage.ourRun(
+      task(ctx, `producer run ${i}`, 'tasks/producer/cli.ts', producerArgs(topic)),
+    );
     selfReported.push(Number(lastJsonLine(t.stdoutFile)?.messagesPerSecond ?? 0));
     if (i === 1) firstTopic = topic;
     if (!ctx.params.anchors) continue;
     if (i === 1) await writePayloadFile(ctx, topic, payloadFile, Math.min(100_000, produced));
     const perfTopic = `bench.perf.${ctx.tag}.${i}`;
     await createTopic(ctx, perfTopic);
-    const a = await timed(
-      ctx,
+    const a = await stage.anchorRun(
       producerPerfCommand(`producer-perf-test run ${i}`, {
         bootstrap: ctx.config.kafka.brokers.join(','),
         topic: perfTopic,
@@ -169,35 +191,21 @@ export async function benchProducer(ctx: BenchContext): Promise<ProducerOutcome>
         compression: 'gzip',
       }),
     );
-    anchor.push(sample(a));
     perfReported.push(parseProducerPerf(fs.readFileSync(a.stdoutFile, 'utf8')).recordsPerSecond);
   }
-  notes.push(
-    ...(await profileNotes(
-      ctx,
-      'producer',
-      task(ctx, 'producer', 'tasks/producer/cli.ts', producerArgs(firstTopic)),
-    )),
-  );
+  await stage.profile('producer', task(ctx, 'producer', 'tasks/producer/cli.ts', producerArgs(firstTopic)));
   if (ctx.params.anchors) {
     const avgBytes = Math.round(
       fs.statSync(payloadFile).size / fs.readFileSync(payloadFile, 'utf8').split('\n').filter(Boolean).length,
     );
-    notes.push(
+    stage.notes.push(
       `${loops} loops x ${rows.toLocaleString('en-US')} rows; acks=all, idempotent, gzip on both sides; perf-test payloads = ${Math.min(100_000, produced).toLocaleString('en-US')} of our own messages (avg ${avgBytes} B), Java client defaults otherwise (batch.size 16 KB, linger 5 ms), no key (ours keyed by Id).`,
       `self-reported rates (median, excluding process start-up): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s, perf-test ${Math.round(median(perfReported)).toLocaleString('en-US')} msg/s.`,
     );
   }
   return {
     topic: firstTopic,
-    result: {
-      stage: 'producer',
-      ours: { name: 'producer', rows: produced, samples: ours },
-      anchor: { name: 'kafka-producer-perf-test', rows: produced, samples: anchor },
-      target: SPEC_TARGETS.producer,
-      memoryBoundMb: MEMORY_BOUNDS_MB.producer,
-      notes,
-    },
+    result: stage.result('producer', 'producer', produced, 'kafka-producer-perf-test'),
   };
 }
 
@@ -208,9 +216,7 @@ export async function benchConsumer(
   const { runs, consumerWorkers } = ctx.params;
   const loops = Math.max(1, Math.round(ctx.params.messages / ctx.params.rows));
   const messages = loops * ctx.params.rows;
-  const ours: Sample[] = [];
-  const anchor: Sample[] = [];
-  const notes: string[] = [];
+  const stage = new StageRuns(ctx);
   const selfReported: number[] = [];
   const perfFetchRates: number[] = [];
   let firstDb = '';
@@ -226,8 +232,7 @@ export async function benchConsumer(
   };
   for (const i of range(runs)) {
     const { db, args } = freshConsumerRun(`consumer-${i}`, `bench-${ctx.tag}-${i}`);
-    const t = await timed(ctx, task(ctx, `consumer run ${i}`, 'tasks/consumer/cli.ts', args));
-    ours.push(sample(t));
+    const t = await stage.ourRun(task(ctx, `consumer run ${i}`, 'tasks/consumer/cli.ts', args));
     selfReported.push(Number(lastJsonLine(t.stdoutFile)?.messagesPerSecond ?? 0));
     const stored = new Database(db, { readonly: true })
       .prepare('SELECT count(*) FROM events')
@@ -237,8 +242,7 @@ export async function benchConsumer(
       throw new Error(`consumer run ${i} stored ${stored} events, expected ${messages}`);
     if (i === 1) firstDb = db;
     if (!ctx.params.anchors) continue;
-    const a = await timed(
-      ctx,
+    const a = await stage.anchorRun(
       consumerPerfCommand(`consumer-perf-test run ${i}`, {
         bootstrap: ctx.config.kafka.brokers.join(','),
         topic,
@@ -246,29 +250,19 @@ export async function benchConsumer(
         group: `bench-perf-${ctx.tag}-${i}`,
       }),
     );
-    anchor.push(sample(a));
     perfFetchRates.push(parseConsumerPerf(fs.readFileSync(a.stdoutFile, 'utf8')).fetchMessagesPerSecond);
   }
   if (ctx.params.profile.includes('consumer')) {
     const { args } = freshConsumerRun('consumer-prof', `bench-${ctx.tag}-prof`);
-    notes.push(
-      ...(await profileNotes(ctx, 'consumer', task(ctx, 'consumer', 'tasks/consumer/cli.ts', args))),
-    );
+    await stage.profile('consumer', task(ctx, 'consumer', 'tasks/consumer/cli.ts', args));
   }
-  notes.push(
+  stage.notes.push(
     `${messages.toLocaleString('en-US')} messages over ${ctx.params.rows.toLocaleString('en-US')} Ids, --workers ${consumerWorkers}; every run checked: events in SQLite = messages. Ours includes loading the date's joined attributes (${ctx.params.rows.toLocaleString('en-US')} rows from HDFS) and committing every batch; the perf-test only fetches and decompresses.`,
     `self-reported rates (median): ours ${Math.round(median(selfReported)).toLocaleString('en-US')} msg/s${perfFetchRates.length ? `; perf-test fetch-only ${Math.round(median(perfFetchRates)).toLocaleString('en-US')} msg/s` : ''}.`,
   );
   return {
     db: firstDb,
-    result: {
-      stage: 'consumer',
-      ours: { name: 'consumer', rows: messages, samples: ours },
-      anchor: { name: 'kafka-consumer-perf-test', rows: messages, samples: anchor },
-      target: SPEC_TARGETS.consumer,
-      memoryBoundMb: MEMORY_BOUNDS_MB.consumer,
-      notes,
-    },
+    result: stage.result('consumer', 'consumer', messages, 'kafka-consumer-perf-test'),
   };
 }
 
@@ -297,61 +291,42 @@ export async function benchComputeCube(
           path.join(ctx.workDir, 'duckdb-cube'),
         ]),
       );
-  const ours: Sample[] = [];
-  const anchor: Sample[] = [];
-  const notes: string[] = prep
-    ? [
-        `DuckDB input prepared (untimed) in ${prep.seconds.toFixed(1)} s: ${JSON.stringify(lastJsonLine(prep.stdoutFile))}`,
-      ]
-    : [];
+  const stage = new StageRuns(ctx);
+  if (prep)
+    stage.notes.push(
+      `DuckDB input prepared (untimed) in ${prep.seconds.toFixed(1)} s: ${JSON.stringify(lastJsonLine(prep.stdoutFile))}`,
+    );
   let cubeDb = '';
   for (const i of range(ctx.params.runs)) {
     const out = path.join(ctx.dbDir, `cube-${i}.db`);
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${out}${suffix}`, { force: true });
-    const t = await timed(
-      ctx,
+    const t = await stage.ourRun(
       task(ctx, `compute-cube run ${i}`, 'tasks/compute-cube/cli.ts', ['--date', ctx.date], {
         DB_PATH: consumerDb,
         CUBE_DB: out,
       }),
     );
-    ours.push(sample(t));
     if (i === 1) {
       cubeDb = out;
-      notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
+      stage.notes.push(`task summary: ${JSON.stringify(lastJsonLine(t.stdoutFile))}`);
     }
     if (!ctx.params.anchors) continue;
-    const a = await timed(
-      ctx,
+    const a = await stage.anchorRun(
       task(ctx, `duckdb-cube run ${i}`, 'bench/anchors/duckdb-cube.ts', ['--db', duck, '--date', ctx.date]),
     );
-    anchor.push(sample(a));
-    if (i === 1) notes.push(`DuckDB: ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
+    if (i === 1) stage.notes.push(`DuckDB: ${JSON.stringify(lastJsonLine(a.stdoutFile))}`);
   }
-  notes.push(
-    ...(await profileNotes(
-      ctx,
-      'compute-cube',
-      task(ctx, 'compute-cube', 'tasks/compute-cube/cli.ts', ['--date', ctx.date], {
-        DB_PATH: consumerDb,
-        CUBE_DB: path.join(ctx.dbDir, 'cube-prof.db'),
-      }),
-    )),
+  await stage.profile(
+    'compute-cube',
+    task(ctx, 'compute-cube', 'tasks/compute-cube/cli.ts', ['--date', ctx.date], {
+      DB_PATH: consumerDb,
+      CUBE_DB: path.join(ctx.dbDir, 'cube-prof.db'),
+    }),
   );
-  notes.push(
+  stage.notes.push(
     `${events.toLocaleString('en-US')} events of the date -> latest per Id -> 3 cubes with bracket and city roll-ups. Each engine reads its own storage (SQLite file / DuckDB file) and writes the cubes into it.`,
   );
-  return {
-    cubeDb,
-    result: {
-      stage: 'compute-cube',
-      ours: { name: 'compute-cube', rows: events, samples: ours },
-      anchor: { name: 'DuckDB same cubes', rows: events, samples: anchor },
-      target: SPEC_TARGETS.computeCube,
-      memoryBoundMb: MEMORY_BOUNDS_MB.computeCube,
-      notes,
-    },
-  };
+  return { cubeDb, result: stage.result('compute-cube', 'computeCube', events, 'DuckDB same cubes') };
 }
 
 /** Starts a server process and resolves once `ready` answers; its output goes to logs/<name>.out. */
