@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fetchText } from '../lib/http.ts';
 import { createTopic, kafkaOf, type BenchContext } from './context.ts';
 import type { StageResult } from './report.ts';
 import { median } from './stats.ts';
@@ -76,15 +77,6 @@ export function summarizeLive(samples: readonly LiveSample[]) {
     builds: over('builds').delta,
     buildSecondsMedian: buildTimes.length ? median(buildTimes) : undefined,
   };
-}
-
-async function text(url: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(4000) });
-    return res.ok ? await res.text() : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -160,7 +152,7 @@ export async function benchLive(ctx: BenchContext, windowSeconds: number): Promi
         .pluck()
         .get(ctx.date) as string | null | undefined,
     }));
-    const cube = await text(`http://127.0.0.1:${CUBE_PORT}/metrics`);
+    const cube = await fetchText(`http://127.0.0.1:${CUBE_PORT}/metrics`, 4000);
     const at = Date.now();
     return {
       at,

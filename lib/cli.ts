@@ -26,16 +26,17 @@ export function oneLineReason(err: unknown): string {
 }
 
 /**
- * Runs a CLI's main and exits with the task's contract. `explain` maps a low-level error to the one
- * the user should read (e.g. a kafkajs connection error to "Kafka broker unreachable at ...").
+ * Runs a CLI's main and exits with the task's contract: the exit code main resolves to (0 when it
+ * resolves to nothing). `explain` maps a low-level error to the one the user should read (e.g. a
+ * kafkajs connection error to "Kafka broker unreachable at ...").
  */
 export function runMain(
   name: string,
-  main: () => Promise<unknown>,
+  main: () => Promise<number | void>,
   explain: (err: unknown) => unknown = (e) => e,
 ): void {
   main().then(
-    () => process.exit(0),
+    (code) => process.exit(code ?? 0),
     (err: unknown) => {
       process.stderr.write(`${name}: ${oneLineReason(explain(err))}\n`);
       process.exit(1);

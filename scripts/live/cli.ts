@@ -8,9 +8,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseInterval } from '../../lib/cli.ts';
+import { parseInterval, runMain } from '../../lib/cli.ts';
 import { loadConfig, parseDate, today, type Config } from '../../lib/config.ts';
 import { HdfsClient } from '../../lib/hdfs.ts';
+import { fetchText } from '../../lib/http.ts';
 import { SOURCES } from '../../lib/sources.ts';
 import { openReadonly } from '../../lib/sqlite.ts';
 import { uploadSources } from '../pipeline/upload.ts';
@@ -93,15 +94,6 @@ function runOnce(args: string[], env: NodeJS.ProcessEnv): Promise<number | null>
     child.once('error', reject);
     child.once('close', resolve);
   });
-}
-
-async function fetchText(url: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? await res.text() : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The last build of the date in the cube database the API serves. */
@@ -201,9 +193,9 @@ async function main(): Promise<number> {
   let before: LiveSnapshot | undefined;
   const snapshot = async (): Promise<LiveSnapshot> => {
     const [consumerText, cubeText, ready] = await Promise.all([
-      fetchText(`http://127.0.0.1:${flags.consumerMetricsPort}/metrics`),
-      fetchText(`http://127.0.0.1:${flags.cubeMetricsPort}/metrics`),
-      flags.api ? fetchText(`http://127.0.0.1:${apiPort}/readyz`) : Promise.resolve(undefined),
+      fetchText(`http://127.0.0.1:${flags.consumerMetricsPort}/metrics`, 2000),
+      fetchText(`http://127.0.0.1:${flags.cubeMetricsPort}/metrics`, 2000),
+      flags.api ? fetchText(`http://127.0.0.1:${apiPort}/readyz`, 2000) : Promise.resolve(undefined),
     ]);
     const consumer = consumerText === undefined ? undefined : parseMetrics(consumerText);
     const totalSeconds = cubeText
@@ -247,11 +239,4 @@ async function main(): Promise<number> {
   return exits.every((e) => e.code === 0) ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`live: ${message.split('\n')[0]}\n`);
-    process.exit(1);
-  },
-);
+runMain('live', main);

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { runMain } from '../../lib/cli.ts';
 import { loadConfig, parseDate, today } from '../../lib/config.ts';
 import { countsOf, formatTable, lastJsonLine, STEPS, type StepResult } from './steps.ts';
 import { uploadSources } from './upload.ts';
@@ -109,11 +110,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`pipeline: ${message.split('\n')[0]}\n`);
-    process.exit(1);
-  },
-);
+runMain('pipeline', main);
