@@ -1,7 +1,6 @@
 // The Airflow UI as a user sees it, in headless Chromium: log in with the admin login, find
 // data_pipeline in the DAG list, trigger it from its page, then see the run and its four tasks succeed.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DAG_ID,
   followRun,
@@ -11,22 +10,17 @@ import {
   type DagRun,
 } from '../../scripts/airflow/client.ts';
 import { ensureAirflow } from '../airflow/airflow-stack.ts';
-import { checkPage, launchBrowser, watchedPage, type WatchedPage } from './browser.ts';
+import { checkPage, useBrowser, watchedPage, type WatchedPage } from './browser.ts';
 
 const UI = 'http://localhost:8080';
 const RUN_TIMEOUT_MS = 600_000;
 
 let client: AirflowClient;
-let browser: Browser;
 
 beforeAll(async () => {
   client = await ensureAirflow();
-  browser = await launchBrowser();
 }, RUN_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** Logs in through the login form; the UI's unauthenticated first request (a 401) is not a problem. */
 async function logIn(watched: WatchedPage): Promise<void> {
@@ -43,7 +37,7 @@ describe('Airflow UI', () => {
   it(
     'logs in, finds data_pipeline, triggers it and shows the run and its four tasks succeeding',
     async () => {
-      const watched = await watchedPage(browser);
+      const watched = await watchedPage(browser());
       const { page } = watched;
       await logIn(watched);
       expect(await checkPage(watched, 'airflow-home')).toEqual([]);

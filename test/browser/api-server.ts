@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { perFile } from '../fixtures/per-file.ts';
 import { buildSampleCubeDb } from '../fixtures/sample-cubes.ts';
 import { REPO_DIR } from '../airflow/airflow-stack.ts';
 
@@ -73,4 +74,9 @@ export async function startApi(): Promise<RunningApi> {
   }
   await stop();
   throw new Error(`the API did not start on :${port}: ${stderr.trim().split('\n').pop() ?? ''}`);
+}
+
+/** The API for the tests of one file (see perFile): started before them, stopped after them. */
+export function useApi(): () => RunningApi {
+  return perFile('the API', startApi, (api) => api.stop(), 120_000);
 }

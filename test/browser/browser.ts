@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { perFile } from '../fixtures/per-file.ts';
 
 const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCREENSHOT_DIR = path.join(REPO_DIR, 'var', 'screenshots');
@@ -37,6 +38,11 @@ export function chromiumPath(): string {
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
+}
+
+/** Headless Chromium for the tests of one file (see perFile): launched before them, closed after them. */
+export function useBrowser(): () => Browser {
+  return perFile('Chromium', launchBrowser, (browser) => browser.close(), 60_000);
 }
 
 export interface WatchedPage {

@@ -6,22 +6,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_DIR } from '../airflow/airflow-stack.ts';
-import { startApi, type RunningApi } from './api-server.ts';
-import { checkPage, launchBrowser, PROMETHEUS_STATES, watchedPage } from './browser.ts';
+import { useApi } from './api-server.ts';
+import { checkPage, PROMETHEUS_STATES, useBrowser, watchedPage } from './browser.ts';
 
 // PROMETHEUS_URL: another Prometheus of the same configuration (e.g. one started by hand to try a change).
 const PROMETHEUS = (process.env.PROMETHEUS_URL || 'http://localhost:9090').replace(/\/+$/, '');
 const CONSUMER_METRICS_PORT = 9464;
 const CUBE_METRICS_PORT = 9465;
 
-let api: RunningApi;
 const followers: ChildProcess[] = [];
 let followerDir: string;
-let browser: Browser;
 const topic = `e2e.browser.${process.pid}`;
 
 function portTaken(port: number): Promise<boolean> {
@@ -52,16 +49,15 @@ async function startFollower(cli: string, port: number): Promise<void> {
   );
 }
 
+// The API runs for the file as one of Prometheus' scrape targets.
+useApi();
 beforeAll(async () => {
-  api = await startApi();
   followerDir = mkdtempSync(path.join(os.tmpdir(), 'browser-followers-'));
   await startFollower('tasks/consumer/cli.ts', CONSUMER_METRICS_PORT);
   await startFollower('tasks/compute-cube/cli.ts', CUBE_METRICS_PORT);
-  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
   for (const follower of followers.filter((f) => f.exitCode === null)) {
     const exited = new Promise((resolve) => follower.once('exit', resolve));
     follower.kill('SIGTERM');
@@ -75,12 +71,12 @@ afterAll(async () => {
     });
   }
   if (followerDir) rmSync(followerDir, { recursive: true, force: true });
-  await api?.stop();
 });
+const browser = useBrowser();
 
 describe('Prometheus (classic UI)', () => {
   it('targets page: every target is up', async () => {
-    const watched = await watchedPage(browser);
+    const watched = await watchedPage(browser());
     const { page } = watched;
     const states = async () => {
       await page.goto(`${PROMETHEUS}/classic/targets`);
@@ -114,7 +110,7 @@ describe('Prometheus (classic UI)', () => {
       .filter((name): name is string => !!name);
     expect(rules.length).toBeGreaterThan(0);
 
-    const watched = await watchedPage(browser);
+    const watched = await watchedPage(browser());
     const { page } = watched;
     await page.goto(`${PROMETHEUS}/classic/alerts`);
     const headers = await page.locator('tr.alert_header').allInnerTexts();

@@ -1,27 +1,16 @@
 // Swagger UI at /docs, in headless Chromium, on the real API over the sample's cubes: it lists every
 // operation of the OpenAPI document with no warning box, and "Try it out" on /api/income returns 200
 // with rows.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from './api-server.ts';
-import { checkPage, launchBrowser, watchedPage } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { useApi } from './api-server.ts';
+import { checkPage, useBrowser, watchedPage } from './browser.ts';
 
-let api: RunningApi;
-let browser: Browser;
-
-beforeAll(async () => {
-  api = await startApi();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await api?.stop();
-});
+const api = useApi();
+const browser = useBrowser();
 
 describe('Swagger UI (/docs)', () => {
   it('lists every operation of the OpenAPI document, without warnings', async () => {
-    const document = (await (await fetch(`${api.url}/openapi.json`)).json()) as {
+    const document = (await (await fetch(`${api().url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, unknown>>;
     };
     const expected = Object.entries(document.paths)
@@ -29,8 +18,8 @@ describe('Swagger UI (/docs)', () => {
       .sort();
     expect(expected.length).toBeGreaterThan(5);
 
-    const watched = await watchedPage(browser);
-    await watched.page.goto(`${api.url}/docs`);
+    const watched = await watchedPage(browser());
+    await watched.page.goto(`${api().url}/docs`);
     await watched.page.locator('.opblock').first().waitFor();
     const listed = await watched.page.locator('.opblock').evaluateAll((blocks) =>
       blocks.map(
@@ -47,9 +36,9 @@ describe('Swagger UI (/docs)', () => {
   });
 
   it('"Try it out" on /api/income shows a 200 with rows', async () => {
-    const watched = await watchedPage(browser);
+    const watched = await watchedPage(browser());
     const { page } = watched;
-    await page.goto(`${api.url}/docs`);
+    await page.goto(`${api().url}/docs`);
     const block = page.locator('.opblock', {
       has: page.locator('.opblock-summary-path', { hasText: /^\/api\/income$/ }),
     });

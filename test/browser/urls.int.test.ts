@@ -6,12 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { localAirflowOptions } from '../../scripts/airflow/client.ts';
 import { ensureAirflow, REPO_DIR } from '../airflow/airflow-stack.ts';
-import { startApi, type RunningApi } from './api-server.ts';
-import { checkPage, launchBrowser, PROMETHEUS_STATES, watchedPage, type WatchedPage } from './browser.ts';
+import { useApi } from './api-server.ts';
+import { checkPage, PROMETHEUS_STATES, useBrowser, watchedPage, type WatchedPage } from './browser.ts';
 
 const API_PORT = 8000;
 const AIRFLOW_PORT = 8080;
@@ -35,25 +34,17 @@ const SOURCES: Record<string, () => string> = {
   'README.md': () => readFileSync(path.join(REPO_DIR, 'README.md'), 'utf8'),
 };
 
-let api: RunningApi;
-let browser: Browser;
-let airflowPage: WatchedPage | undefined;
-
 beforeAll(async () => {
   await ensureAirflow();
-  api = await startApi();
-  browser = await launchBrowser();
 }, 600_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await api?.stop();
-});
+const api = useApi();
+const browser = useBrowser();
+let airflowPage: WatchedPage | undefined;
 
 /** The URL as this test run serves it: the API may run on another port when 8000 is taken. */
 function served(url: string): string {
   const u = new URL(url);
-  if (Number(u.port) === API_PORT) u.port = String(api.port);
+  if (Number(u.port) === API_PORT) u.port = String(api().port);
   const prometheus = process.env.PROMETHEUS_URL;
   if (prometheus && u.port === '9090') u.port = new URL(prometheus).port;
   return u.toString();
@@ -61,9 +52,9 @@ function served(url: string): string {
 
 /** One page per Airflow origin, logged in through the form (its unauthenticated 401 is not a problem). */
 async function pageFor(url: URL): Promise<WatchedPage> {
-  if (Number(url.port) !== AIRFLOW_PORT) return watchedPage(browser);
+  if (Number(url.port) !== AIRFLOW_PORT) return watchedPage(browser());
   if (!airflowPage) {
-    airflowPage = await watchedPage(browser);
+    airflowPage = await watchedPage(browser());
     const { username, password } = localAirflowOptions();
     await airflowPage.page.goto(`${url.origin}/`);
     await airflowPage.page.getByLabel(/username/i).fill(username);
