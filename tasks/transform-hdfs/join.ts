@@ -95,11 +95,15 @@ export async function cleanAndJoin(
   sink: JoinSink,
 ): Promise<JoinStats> {
   const join = new JoinRun(sink);
-  // The two build sides are read concurrently: both are network-bound reads of small files.
+  // The two build sides are read concurrently: both are network-bound reads of small files. Their
+  // rejects are held until both are built, then written income's first, then self-employment's, each
+  // in file order: rejects.csv has the same bytes on every run, whatever the read timing.
+  const buildRejects: Record<'income' | 'self_employment', Reject[]> = { income: [], self_employment: [] };
   const [income, selfEmployment] = await Promise.all([
-    join.buildSide('income', inputs.income),
-    join.buildSide('self_employment', inputs.self_employment),
+    join.buildSide('income', inputs.income, buildRejects.income),
+    join.buildSide('self_employment', inputs.self_employment, buildRejects.self_employment),
   ]);
+  for (const r of [...buildRejects.income, ...buildRejects.self_employment]) sink.reject(r);
   for (const source of ['income', 'self_employment'] as const) {
     if (join.stats.rowsIn[source] === 0) throw new EmptySourceError(SOURCES[source].file);
   }
@@ -123,24 +127,39 @@ class JoinRun {
   constructor(private readonly sink: JoinSink) {}
 
   readonly reject = (r: Reject): void => {
-    const stats = this.stats;
-    stats.rejects[r.code] = (stats.rejects[r.code] ?? 0) + 1;
-    if (!KEPT_ROW_CODES.has(r.code)) stats.rowsDropped++;
+    this.count(r);
     this.sink.reject(r);
   };
 
-  /** Cleans a small source into its hash table; later duplicates of an Id are rejected. */
-  async buildSide(source: 'income' | 'self_employment', batches: RecordBatches): Promise<BuildSide> {
+  private count(r: Reject): void {
+    const stats = this.stats;
+    stats.rejects[r.code] = (stats.rejects[r.code] ?? 0) + 1;
+    if (!KEPT_ROW_CODES.has(r.code)) stats.rowsDropped++;
+  }
+
+  /**
+   * Cleans a small source into its hash table; later duplicates of an Id are rejected. Its rejects
+   * are counted at once but collected in `rejects` (the caller writes them in a fixed order).
+   */
+  async buildSide(
+    source: 'income' | 'self_employment',
+    batches: RecordBatches,
+    rejects: Reject[],
+  ): Promise<BuildSide> {
     const cleaner = this.cleaners[source];
     const map = new BuildSide(cleaner.columns.length);
+    const reject = (r: Reject): void => {
+      this.count(r);
+      rejects.push(r);
+    };
     for await (const batch of batches) {
       this.stats.rowsIn[source] += batch.length;
       for (const record of batch) {
-        const row = cleaner.clean(record, this.reject);
+        const row = cleaner.clean(record, reject);
         if (row === null) continue;
         const first = map.get(row.id);
         if (first !== undefined) {
-          this.reject(duplicate(source, record, row.id, first.row.line));
+          reject(duplicate(source, record, row.id, first.row.line));
           continue;
         }
         map.set(row.id, { row });
