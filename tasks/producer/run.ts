@@ -59,97 +59,140 @@ export async function runProducer(
   opts: ProducerOptions,
   deps: ProducerDeps,
 ): Promise<ProducerSummary> {
-  const { metrics, log } = deps;
   const started = process.hrtime.bigint();
-  let stopping = false;
-  void deps.stopSignal.then(() => {
-    stopping = true;
-  });
+  const run = new ProducerRun(opts, deps);
+  await run.start(input);
+  const loops = await run.sendLoops();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  deps.metrics.duration.set(seconds);
+  return {
+    topic: opts.topic,
+    date: opts.date,
+    loops,
+    produced: run.produced,
+    rejects: run.rejects,
+    seconds,
+    messagesPerSecond: Math.round(run.produced / seconds),
+    stoppedBySignal: run.stopping,
+  };
+}
 
-  const partitions = await deps.ensureTopic(opts.topic, opts.partitions);
-  const sendersUsed = Math.min(deps.senders.size, partitions);
-  // A bounded run's event ids derive from its content, so that a re-run (the DAG's retry after a
-  // failure mid-send) repeats the ids of what was already delivered and the consumer drops those.
-  const runKey = opts.follow ? null : runKeyHasher(opts.topic, opts.date);
-  const prepared = prepareRows(input, partitions, sendersUsed, log, metrics, undefined, runKey);
-  // Follow mode keeps every sender open: an edited source may bring rows to an idle partition.
-  await deps.senders.load(prepared.groups, runKey?.digest() ?? null, opts.follow);
-  void deps.stopSignal.then(() => deps.senders.stop());
-  let fingerprint = prepared.fingerprint;
-  let rowCount = prepared.count;
-  let rejects = input.rejects.length;
-  // The senders hold the rows now; the cleaned rows (moved out by prepareRows) and the encoding
-  // garbage would stay resident for the whole run: this thread allocates too little to collect.
-  collectGarbage();
+/** One producer run: the rows the senders hold (and their fingerprint), the loops and the counts. */
+class ProducerRun {
+  stopping = false;
+  produced = 0;
+  rejects = 0;
+  private rowCount = 0;
+  private fingerprint = '';
+  private partitions = 0;
+  private sendersUsed = 0;
+
+  constructor(
+    private readonly opts: ProducerOptions,
+    private readonly deps: ProducerDeps,
+  ) {
+    void deps.stopSignal.then(() => {
+      this.stopping = true;
+    });
+  }
+
+  /** Creates the topic, encodes the rows once and hands them to the senders. */
+  async start(input: PopulationRows): Promise<void> {
+    const { opts, deps } = this;
+    this.partitions = await deps.ensureTopic(opts.topic, opts.partitions);
+    this.sendersUsed = Math.min(deps.senders.size, this.partitions);
+    // A bounded run's event ids derive from its content, so that a re-run (the DAG's retry after a
+    // failure mid-send) repeats the ids of what was already delivered and the consumer drops those.
+    const runKey = opts.follow ? null : runKeyHasher(opts.topic, opts.date);
+    const prepared = this.prepare(input, undefined, runKey);
+    // Follow mode keeps every sender open: an edited source may bring rows to an idle partition.
+    await deps.senders.load(prepared.groups, runKey?.digest() ?? null, opts.follow);
+    void deps.stopSignal.then(() => deps.senders.stop());
+    this.adopt(prepared, input.rejects.length);
+    // The senders hold the rows now; the cleaned rows (moved out by prepareRows) and the encoding
+    // garbage would stay resident for the whole run: this thread allocates too little to collect.
+    collectGarbage();
+  }
+
+  /** Bounded: `loops` loops; follow: one per interval until stopped. Resolves to the loops begun. */
+  async sendLoops(): Promise<number> {
+    const { opts, deps } = this;
+    let loop = 0;
+    let loopNumber = 0;
+    while (!this.stopping && (opts.follow || loop < opts.loops)) {
+      loop++;
+      const loopStart = Date.now();
+      // The number written in the messages: 1..N in a bounded run; in follow mode a clock-based number
+      // that keeps growing across restarts (see followLoopNumber).
+      loopNumber = opts.follow ? followLoopNumber(loopStart, loopNumber) : loop;
+      if (opts.follow && loop > 1 && deps.reread) await this.refresh(loopNumber);
+      if (this.stopping) break;
+      await this.sendLoop(loopNumber, loopStart);
+      if (opts.follow && !this.stopping) {
+        // Sleep until the next loop, waking early on a stop request.
+        await Promise.race([
+          new Promise((r) => setTimeout(r, Math.max(0, opts.intervalMs - (Date.now() - loopStart)))),
+          deps.stopSignal,
+        ]);
+      }
+    }
+    return loop;
+  }
+
+  /** One loop from every sender; a stop request lets each batch in flight finish (acknowledged). */
+  private async sendLoop(loopNumber: number, loopStart: number): Promise<void> {
+    const { metrics, log } = this.deps;
+    const totalPlanned = this.opts.follow ? 0 : this.rowCount * this.opts.loops;
+    await this.deps.senders.sendLoop(loopNumber, (count) => {
+      this.produced += count;
+      metrics.produced.inc(count);
+      this.deps.onProgress?.(this.produced, totalPlanned);
+    });
+    metrics.loops.inc();
+    log.info({ loop: loopNumber, produced: this.produced, ms: Date.now() - loopStart }, 'loop sent');
+    await this.deps.onLoopDone?.(loopNumber);
+  }
 
   /** Follow mode: the source as it is now; the senders get its rows when they changed. */
-  const refresh = async (loop: number): Promise<void> => {
+  private async refresh(loop: number): Promise<void> {
+    const { deps } = this;
     let fresh: PopulationRows | null;
     try {
       fresh = await deps.reread!();
       if (fresh === null) return;
     } catch (err) {
-      log.warn(
+      deps.log.warn(
         { loop, err: err instanceof Error ? err.message : String(err) },
         'source re-read failed: resending the previous rows',
       );
       return;
     }
-    const next = prepareRows(fresh, partitions, sendersUsed, log, metrics, fingerprint);
-    if (next.fingerprint === fingerprint) return;
+    const next = this.prepare(fresh, this.fingerprint);
+    if (next.fingerprint === this.fingerprint) return;
     await deps.senders.reload(next.groups);
     collectGarbage();
-    log.info(
+    deps.log.info(
       { loop, rows: next.count, rejects: fresh.rejects.length },
       'source changed: sending its new rows',
     );
-    fingerprint = next.fingerprint;
-    rowCount = next.count;
-    rejects = fresh.rejects.length;
-  };
-
-  const totalPlanned = opts.follow ? 0 : rowCount * opts.loops;
-  let produced = 0;
-  let loop = 0;
-  let loopNumber = 0;
-  const onSent = (count: number) => {
-    produced += count;
-    metrics.produced.inc(count);
-    deps.onProgress?.(produced, totalPlanned);
-  };
-  while (!stopping && (opts.follow || loop < opts.loops)) {
-    loop++;
-    const loopStart = Date.now();
-    // The number written in the messages: 1..N in a bounded run; in follow mode a clock-based number
-    // that keeps growing across restarts (see followLoopNumber).
-    loopNumber = opts.follow ? followLoopNumber(loopStart, loopNumber) : loop;
-    if (opts.follow && loop > 1 && deps.reread) await refresh(loopNumber);
-    if (stopping) break;
-    // A stop request lets each sender's batch in flight finish (acknowledged before disconnect).
-    await deps.senders.sendLoop(loopNumber, onSent);
-    metrics.loops.inc();
-    log.info({ loop: loopNumber, produced, ms: Date.now() - loopStart }, 'loop sent');
-    await deps.onLoopDone?.(loopNumber);
-    if (opts.follow && !stopping) {
-      // Sleep until the next loop, waking early on a stop request.
-      await Promise.race([
-        new Promise((r) => setTimeout(r, Math.max(0, opts.intervalMs - (Date.now() - loopStart)))),
-        deps.stopSignal,
-      ]);
-    }
+    this.adopt(next, fresh.rejects.length);
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  metrics.duration.set(seconds);
-  return {
-    topic: opts.topic,
-    date: opts.date,
-    loops: loop,
-    produced,
-    rejects,
-    seconds,
-    messagesPerSecond: Math.round(produced / seconds),
-    stoppedBySignal: stopping,
-  };
+
+  private prepare(
+    input: PopulationRows,
+    unchangedIf?: string,
+    runKey?: ReturnType<typeof runKeyHasher> | null,
+  ): PreparedRows {
+    const { log, metrics } = this.deps;
+    return prepareRows(input, this.partitions, this.sendersUsed, log, metrics, unchangedIf, runKey);
+  }
+
+  /** The senders hold these rows now. */
+  private adopt(prepared: PreparedRows, rejects: number): void {
+    this.fingerprint = prepared.fingerprint;
+    this.rowCount = prepared.count;
+    this.rejects = rejects;
+  }
 }
 
 /** A source's rows encoded once for every loop, packed per sender, with a fingerprint of what is sent. */
