@@ -8,6 +8,7 @@ import type { Config } from '../../lib/config.ts';
 import { BrokerUnavailableError } from '../../lib/kafka.ts';
 import type { CompressionName } from './compression.ts';
 import { transferablesOf, type PackedRows } from './packed-rows.ts';
+import { senderEntry } from './sender-entry.ts';
 
 /** What every sender thread is started with. */
 export interface SenderConfig {
@@ -74,10 +75,20 @@ const noRows = (): PackedRows => ({
   rowNumbers: new Int32Array(0),
 });
 
-// tsx's loader hooks do not reach a worker thread's entry module on Node 20: register them first.
-const TSX_API = import.meta.resolve('tsx/esm/api');
-const ENTRY = new URL('./sender-worker.ts', import.meta.url).href;
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ register }) => { register(); return import(${JSON.stringify(ENTRY)}); })`;
+/**
+ * The parent's node flags minus its module loaders (`--import tsx`): the threads run a plain
+ * JavaScript bundle (sender-entry.ts), and a loader in each would cost what that bundle saves.
+ */
+function workerExecArgv(): string[] {
+  const argv: string[] = [];
+  const flags = process.execArgv;
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i]!;
+    if (/^--(import|require|loader|experimental-loader)$/.test(flag) || flag === '-r') i++;
+    else if (!/^--(import|require|loader|experimental-loader)=/.test(flag)) argv.push(flag);
+  }
+  return argv;
+}
 
 interface Sender {
   load(rows: PackedRows, runKey: RunKey): Promise<void>;
@@ -86,9 +97,9 @@ interface Sender {
   close(): Promise<void>;
 }
 
-function startSender(config: SenderConfig): Sender {
-  const worker = new Worker(BOOTSTRAP, {
-    eval: true,
+function startSender(config: SenderConfig, entry: URL): Sender {
+  const worker = new Worker(entry, {
+    execArgv: workerExecArgv(),
     workerData: config,
     // A small young generation too: each batch lives there until acknowledged.
     resourceLimits: { maxOldGenerationSizeMb: SENDER_HEAP_MB, maxYoungGenerationSizeMb: 8 },
@@ -157,7 +168,12 @@ function startSender(config: SenderConfig): Sender {
  * background (while the caller reads the input) and wait for `load`.
  */
 export function startSenders(count: number, config: SenderConfig): SenderPool {
-  const senders = Array.from({ length: count }, () => startSender(config));
+  const started = senderEntry().then((entry) =>
+    Array.from({ length: count }, () => startSender(config, entry)),
+  );
+  // Until `load` awaits them, a failed start is reported there (or ignored by `close`).
+  started.catch(() => undefined);
+  let senders: Sender[] = [];
   let loaded: Sender[] = [];
   let runKeyOf: RunKey = null;
   return {
@@ -165,6 +181,7 @@ export function startSenders(count: number, config: SenderConfig): SenderPool {
     load: async (groups, runKey, keepIdle = false) => {
       runKeyOf = runKey;
       if (groups.length > count) throw new Error(`${groups.length} row groups for ${count} senders`);
+      senders = await started;
       loaded = senders.filter((_, i) => keepIdle || (groups[i]?.partitions.length ?? 0) > 0);
       await Promise.all(
         senders.map((sender, i) =>
@@ -190,7 +207,8 @@ export function startSenders(count: number, config: SenderConfig): SenderPool {
     },
     stop: () => loaded.forEach((s) => s.stop()),
     close: async () => {
-      await Promise.all(senders.map((s) => s.close()));
+      const all = await started.catch(() => []);
+      await Promise.all(all.map((s) => s.close()));
     },
   };
 }

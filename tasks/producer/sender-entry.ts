@@ -1,0 +1,52 @@
+// The sender threads' entry module as plain JavaScript. A thread that loaded sender-worker.ts
+// through tsx would register tsx's loader in its own isolate: a loader-hooks thread and an esbuild
+// service process per sender (~25 MB each, most of what the producer's process tree weighed beyond
+// Node itself). Instead, sender-worker.ts and the project modules it imports are bundled once per
+// process by esbuild (the compiler tsx itself runs), and every thread loads that bundle from a data:
+// URL; packages (kafkajs, pino) stay outside it and are imported by their absolute file URLs.
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
+
+const SOURCE = fileURLToPath(new URL('./sender-worker.ts', import.meta.url));
+
+/** Bare specifiers (packages) resolve to absolute file URLs: a data: module cannot resolve them. */
+const packagesByUrl: Plugin = {
+  name: 'packages-by-url',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, ({ path }) => ({
+      path: path.startsWith('node:') ? path : import.meta.resolve(path),
+      external: true,
+    }));
+  },
+};
+
+async function bundle(): Promise<URL> {
+  const esbuild = await import('esbuild');
+  try {
+    const result = await esbuild.build({
+      entryPoints: [SOURCE],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+      plugins: [packagesByUrl],
+    });
+    const code = result.outputFiles[0]!.text;
+    return new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+  } finally {
+    // The esbuild service process would otherwise live as long as the producer.
+    await esbuild.stop();
+  }
+}
+
+let entry: Promise<URL> | undefined;
+
+/** The sender threads' entry module (built on the first call, then reused). */
+export function senderEntry(): Promise<URL> {
+  entry ??= bundle();
+  // A failed build is not kept: a later pool may try again.
+  entry.catch(() => (entry = undefined));
+  return entry;
+}
