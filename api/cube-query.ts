@@ -2,6 +2,7 @@
 // names (checked against an identifier pattern as a second guard) and the shape of the request
 // (which filters, which sort); every value a client sent is a bound parameter.
 import type { CubeRow } from '../lib/cubes.ts';
+import { quoteIdent } from '../lib/sqlite.ts';
 import { foldAscii, type CubeSnapshot } from './cube-store.ts';
 import type { CubeEndpoint } from './endpoints.ts';
 import { notFound } from './http-error.ts';
@@ -22,9 +23,10 @@ export interface QueryResult {
 
 const IDENTIFIER_RE = /^[a-z_][a-z0-9_]*$/;
 
+/** Only the catalogue's snake_case names reach SQL here: anything else is a bug, refused. */
 function ident(name: string): string {
   if (!IDENTIFIER_RE.test(name)) throw new Error(`refusing SQL identifier ${JSON.stringify(name)}`);
-  return `"${name}"`;
+  return quoteIdent(name);
 }
 
 /** Builds a response row from a result row whose keys are the columns (nesting dotted field names). */

@@ -7,6 +7,8 @@
 //   city            the whole city (neighborhood and income_bracket NULL)
 // Unknown inputs stay NULL all the way through: a NULL is never summed as 0 into a known value.
 
+import { quoteIdent } from './sqlite.ts';
+
 export type SqlType = 'TEXT' | 'INTEGER' | 'REAL';
 
 export interface CubeColumn {
@@ -139,8 +141,8 @@ export function columnsOf(cube: CubeDefinition): CubeColumn[] {
 
 /** CREATE TABLE of a cube, from the catalogue; the key is every dimension but the derived ones. */
 export function createTableSql(cube: CubeDefinition): string {
-  const cols = columnsOf(cube).map((c) => `"${c.name}" ${c.type}${c.nullable ? '' : ' NOT NULL'}`);
-  return `CREATE TABLE IF NOT EXISTS "${cube.table}" (${cols.join(', ')})`;
+  const cols = columnsOf(cube).map((c) => `${quoteIdent(c.name)} ${c.type}${c.nullable ? '' : ' NOT NULL'}`);
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdent(cube.table)} (${cols.join(', ')})`;
 }
 
 /** Row type of a cube as the API and tests see it. */

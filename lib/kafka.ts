@@ -203,3 +203,17 @@ export async function topicPartitionCount(admin: Admin, name: string): Promise<n
   if (count === 0) throw new Error(`topic ${name} has no partitions in the cluster metadata`);
   return count;
 }
+
+/** Low and high (end) offsets of one partition. */
+export interface PartitionRange {
+  low: number;
+  high: number;
+}
+
+/** The low and high offsets of every partition of a topic, by partition. */
+export function fetchEndOffsets(kafka: Kafka, topic: string): Promise<Map<number, PartitionRange>> {
+  return withAdmin(kafka, async (admin) => {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
+  });
+}

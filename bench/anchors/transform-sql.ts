@@ -4,15 +4,15 @@
 // integer and rows whose Id repeats within a source, inner-join on Id, write one CSV with the
 // contract's header. Pure: returns statements, runs nothing.
 import { KEY_COLUMNS, SOURCES, columnMapping, type SourceName } from '../../lib/sources.ts';
+import { quoteIdent } from '../../lib/sqlite.ts';
 
 /** The sources joined into all_data_joined.csv, in contract order. */
 export const JOINED_SOURCES: readonly SourceName[] = ['income', 'health_insurance', 'self_employment'];
 
 const WS = `' \t\r\n'`;
 
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+/** DuckDB quotes identifiers as SQLite does: one helper for both. */
+export { quoteIdent };
 
 export function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;

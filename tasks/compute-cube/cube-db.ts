@@ -14,6 +14,7 @@ import {
   createTableSql,
   type CubeName,
 } from '../../lib/cubes.ts';
+import { quoteIdent } from '../../lib/sqlite.ts';
 import type { CubeSink } from './cube-math.ts';
 import { isAlive, withWriteLock } from './write-lock.ts';
 
@@ -36,7 +37,7 @@ export interface WriteResult {
   bytes: number;
 }
 
-const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const quote = quoteIdent;
 
 /**
  * Columns of `schema`.`table` (none when it does not exist). The schema goes in as pragma_table_info's

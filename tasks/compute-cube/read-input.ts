@@ -2,7 +2,7 @@
 // date x Id, the latest population event joined with that Id's attributes (docs/CONTRACTS.md), so
 // the producer's repeated loops never change a cube. Only the columns the cubes use are selected.
 import fs from 'node:fs';
-import { openReadonly } from '../../lib/sqlite.ts';
+import { openReadonly, quoteIdent } from '../../lib/sqlite.ts';
 import {
   ATTRIBUTE_COLUMNS,
   FACT_FIELDS,
@@ -31,8 +31,7 @@ export const INPUT_COLUMNS: readonly string[] = [
  * costs more than SQLite's addition). Column names come from lib/sources.ts, quoted anyway.
  */
 export function selectFactsSql(withProducedAt = false): string {
-  const q = (c: string) => `"${c}"`;
-  const fields = FACT_FIELDS.map((f) => f.columns.map(q).join(' + '));
+  const fields = FACT_FIELDS.map((f) => f.columns.map(quoteIdent).join(' + '));
   if (withProducedAt) fields.push(PRODUCED_AT_COLUMN);
   return `SELECT id, neighborhood, ${fields.join(', ')} FROM ${INPUT_VIEW} WHERE date = ?`;
 }

@@ -51,6 +51,12 @@ function start(
 const run = (task: 'producer' | 'consumer', args: string[], env: Record<string, string>) =>
   start(task, args, env).done;
 
+/** The run exited 0 and its summary (stdout, one JSON line) has `expected`'s fields. */
+function expectSummary(r: Run, expected: Record<string, unknown>): void {
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout)).toMatchObject(expected);
+}
+
 /** A scenario: its own topic, DLQ, group, database, population CSV and joined directory. */
 function scenario(name: string, ids: number) {
   const suffix = `${name}_${randomBytes(4).toString('hex')}`;
@@ -96,12 +102,10 @@ describe('consumer against the real Kafka and SQLite', () => {
   it('bounded run stores exactly what was produced, enriched, with the latest event per Id', async () => {
     const s = scenario('bounded', 300);
     const p = await run('producer', ['--file', s.csv, '--loops', '2'], s.env);
-    expect(p.code, p.stderr).toBe(0);
-    expect(JSON.parse(p.stdout)).toMatchObject({ produced: 600, rejects: 0, loops: 2 });
+    expectSummary(p, { produced: 600, rejects: 0, loops: 2 });
 
     const c = await run('consumer', s.consumerArgs, s.env);
-    expect(c.code, c.stderr).toBe(0);
-    expect(JSON.parse(c.stdout)).toMatchObject({
+    expectSummary(c, {
       mode: 'bounded',
       stored: 600,
       deadLetters: 0,
@@ -122,15 +126,13 @@ describe('consumer against the real Kafka and SQLite', () => {
 
     // A second bounded run finds nothing new and changes nothing.
     const again = await run('consumer', s.consumerArgs, s.env);
-    expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ stored: 0 });
+    expectSummary(again, { stored: 0 });
   });
 
   it('exactly once: 200k messages, the consumer SIGKILLed at random points, nothing lost or doubled', async () => {
     const s = scenario('chaos', 50_000);
     const p = await run('producer', ['--file', s.csv, '--loops', '4'], s.env);
-    expect(p.code, p.stderr).toBe(0);
-    expect(JSON.parse(p.stdout)).toMatchObject({ produced: 200_000 });
+    expectSummary(p, { produced: 200_000 });
 
     // Kill points: one random stored-offset target inside each seventh of the stream, so at least
     // five SIGKILLs land mid-stream whatever the machine's speed; small fetches keep batches small.
@@ -222,8 +224,7 @@ describe('consumer against the real Kafka and SQLite', () => {
     const s = scenario('workers', 10_000);
     expect((await run('producer', ['--file', s.csv, '--loops', '2'], s.env)).code).toBe(0);
     const c = await run('consumer', [...s.consumerArgs, '--workers', '2'], s.env);
-    expect(c.code, c.stderr).toBe(0);
-    expect(JSON.parse(c.stdout)).toMatchObject({ stored: 20_000, deadLetters: 0 });
+    expectSummary(c, { stored: 20_000, deadLetters: 0 });
     const db = openDb(s.db);
     expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(20_000);
     db.close();
@@ -329,8 +330,7 @@ describe('consumer against the real Kafka and SQLite', () => {
         DB_PATH: path.join(s.dir, 'bounded.db'),
       },
     );
-    expect(bounded.code, bounded.stderr).toBe(0);
-    expect(JSON.parse(bounded.stdout)).toMatchObject({
+    expectSummary(bounded, {
       stored: 0,
       deadLetters: 50,
       rejectsByReason: { missing_joined_file: 50 },
@@ -360,8 +360,7 @@ describe('consumer against the real Kafka and SQLite', () => {
     }
     follower.child.kill('SIGTERM');
     const f = await follower.done;
-    expect(f.code, f.stderr).toBe(0);
-    expect(JSON.parse(f.stdout)).toMatchObject({
+    expectSummary(f, {
       mode: 'follow',
       stored: 49,
       joinedFallback: 49,

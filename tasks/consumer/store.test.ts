@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventStore, type StoredEvent } from './store.ts';
+import { EventStore, parseJoinedHeader, type StoredEvent } from './store.ts';
 
 let dir: string;
 let store: EventStore;
@@ -232,5 +232,21 @@ describe('joined attributes and the views (enrichment join)', () => {
     await expect(
       store.loadJoinedAttributes('2026-11-28', batches([['id', 'x"; DROP TABLE events; --']]), 'test'),
     ).rejects.toThrow(/identifier/);
+  });
+});
+
+describe('parseJoinedHeader', () => {
+  it('trims the names and finds the id column', () => {
+    expect(parseJoinedHeader('2026-11-28', [' neighborhood', 'id ', 'income_total'])).toEqual({
+      columns: ['neighborhood', 'id', 'income_total'],
+      idIndex: 1,
+    });
+  });
+
+  it('refuses a header without id, with a repeated name, with date, or with a name unfit for SQL', () => {
+    expect(() => parseJoinedHeader('2026-11-28', ['neighborhood'])).toThrow(/no "id" column/);
+    expect(() => parseJoinedHeader('2026-11-28', ['id', 'a', 'a'])).toThrow(/duplicate column/);
+    expect(() => parseJoinedHeader('2026-11-28', ['id', 'date'])).toThrow(/"date" is not a usable/);
+    expect(() => parseJoinedHeader('2026-11-28', ['id', 'Income Total'])).toThrow(/not a usable/);
   });
 });

@@ -1,7 +1,15 @@
 // base_de_donnees.db (docs/CONTRACTS.md): the narrow `events` table, `joined_attributes` (one row per
 // date x Id), `latest_events`, `kafka_offsets`, `dead_letters` and the two views. The Kafka offsets
 // live here, in the same transaction as the rows: that is what makes the consumer exactly-once.
-import { openWritable, type Db } from '../../lib/sqlite.ts';
+import {
+  ChunkedInsert,
+  MAX_PARAMS,
+  openWritable,
+  quoteIdent,
+  type ChunkedInsertSpec,
+  type Db,
+  type Transaction,
+} from '../../lib/sqlite.ts';
 import type { PopulationEvent, RejectReason } from './message.ts';
 
 /** A validated event with its Kafka coordinates, ready to insert. */
@@ -106,36 +114,6 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 ) WITHOUT ROWID;
 `;
 
-/** Rows per multi-row INSERT (10 parameters each: well under SQLite's 32766 limit). */
-const CHUNK = 100;
-const EVENT_PARAMS = 10;
-const LATEST_PARAMS = 6;
-
-function bindEvent(p: unknown[], at: number, e: StoredEvent): void {
-  p[at] = e.eventId;
-  p[at + 1] = e.date;
-  p[at + 2] = e.loop;
-  p[at + 3] = e.id;
-  p[at + 4] = e.neighborhood;
-  p[at + 5] = e.populationEstimateTotal;
-  p[at + 6] = e.populationMarginOfErrorTotal;
-  p[at + 7] = e.producedAt;
-  p[at + 8] = e.partition;
-  p[at + 9] = e.offset;
-}
-
-function bindLatest(p: unknown[], at: number, e: StoredEvent): void {
-  p[at] = e.date;
-  p[at + 1] = e.id;
-  p[at + 2] = e.eventId;
-  p[at + 3] = e.loop;
-  p[at + 4] = e.partition;
-  p[at + 5] = e.offset;
-}
-
-/** Most parameters one statement binds (SQLite's default SQLITE_MAX_VARIABLE_NUMBER). */
-const MAX_PARAMS = 32766;
-
 /** Plain decimals SQLite's NUMERIC affinity would store as the same number: parsed here (cheaper). */
 const PLAIN_INTEGER_RE = /^-?\d{1,15}$/;
 const PLAIN_DECIMAL_RE = /^-?\d{1,15}\.\d{1,17}$/;
@@ -150,170 +128,208 @@ function joinedCell(cell: string | undefined): string | number | null {
   return cell;
 }
 
+/** The columns of an all_data_joined header and where its `id` is. */
+export interface JoinedHeader {
+  columns: readonly string[];
+  idIndex: number;
+}
+
+/**
+ * Checks the header record of a date's all_data_joined (pure): an `id` column, every name a
+ * snake_case identifier other than `date` (they become columns of joined_attributes), no repeats.
+ */
+export function parseJoinedHeader(date: string, record: readonly string[]): JoinedHeader {
+  const columns = record.map((c) => c.trim());
+  const idIndex = columns.indexOf('id');
+  if (idIndex < 0) throw new Error(`all_data_joined of ${date} has no "id" column`);
+  const bad = columns.find((c) => !IDENTIFIER_RE.test(c) || c === 'date');
+  if (bad !== undefined) {
+    throw new Error(
+      `all_data_joined of ${date}: column ${JSON.stringify(bad)} is not a usable snake_case identifier`,
+    );
+  }
+  if (new Set(columns).size !== columns.length)
+    throw new Error(`all_data_joined of ${date}: duplicate column names`);
+  return { columns, idIndex };
+}
+
+/** The Id of a joined record, or undefined when it is not a positive integer (the row is skipped). */
+function joinedId(record: readonly string[], idIndex: number): number | undefined {
+  const id = Number(record[idIndex]);
+  return Number.isSafeInteger(id) && id >= 1 ? id : undefined;
+}
+
+/** Latest = highest loop, then highest (partition, offset): the order of the latest_events upsert. */
+function isLater(e: StoredEvent, than: StoredEvent): boolean {
+  if (e.loop !== than.loop) return e.loop > than.loop;
+  if (e.partition !== than.partition) return e.partition > than.partition;
+  return e.offset > than.offset;
+}
+
+/** Per (date, Id), the latest of `events` (pure). */
+export function latestPerId(events: readonly StoredEvent[]): StoredEvent[] {
+  const latest = new Map<string, StoredEvent>();
+  for (const e of events) {
+    const key = `${e.date}|${e.id}`;
+    const cur = latest.get(key);
+    if (cur === undefined || isLater(e, cur)) latest.set(key, e);
+  }
+  return [...latest.values()];
+}
+
 export class StaleBatchError extends Error {
   override name = 'StaleBatchError';
 }
 
+/** The prepared single-row statements of the store. */
+function prepareStatements(db: Db) {
+  return {
+    selectEventAt: db.prepare(
+      'SELECT kafka_partition AS p, kafka_offset AS o FROM events WHERE event_id = ?',
+    ),
+    casOffset: db.prepare(
+      `UPDATE kafka_offsets SET next_offset = ?, updated_at = ?
+       WHERE group_id = ? AND topic = ? AND partition = ? AND next_offset = ?`,
+    ),
+    insertFirstOffset: db.prepare(
+      `INSERT INTO kafka_offsets (group_id, topic, partition, next_offset, updated_at)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    selectOffset: db
+      .prepare(`SELECT next_offset FROM kafka_offsets WHERE group_id = ? AND topic = ? AND partition = ?`)
+      .pluck(),
+    selectOffsets: db.prepare(
+      `SELECT partition, next_offset AS nextOffset FROM kafka_offsets WHERE group_id = ? AND topic = ?`,
+    ),
+    insertDeadLetter: db.prepare(
+      `INSERT OR IGNORE INTO dead_letters (topic, partition, offset, reason, detail, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+  };
+}
+
+const EVENT_INSERT: ChunkedInsertSpec<StoredEvent> = {
+  head: `INSERT OR IGNORE INTO events (event_id, date, loop, id, neighborhood, population_estimate_total,
+    population_margin_of_error_total, produced_at, kafka_partition, kafka_offset)`,
+  width: 10,
+  rowsPerStatement: 100,
+  bind: (p, at, e) => {
+    p[at] = e.eventId;
+    p[at + 1] = e.date;
+    p[at + 2] = e.loop;
+    p[at + 3] = e.id;
+    p[at + 4] = e.neighborhood;
+    p[at + 5] = e.populationEstimateTotal;
+    p[at + 6] = e.populationMarginOfErrorTotal;
+    p[at + 7] = e.producedAt;
+    p[at + 8] = e.partition;
+    p[at + 9] = e.offset;
+  },
+};
+
+// Latest = highest loop, then highest (partition, offset): one Id always lands on one partition,
+// so within a date the offset orders the resends of one loop.
+const LATEST_UPSERT: ChunkedInsertSpec<StoredEvent> = {
+  head: 'INSERT INTO latest_events (date, id, event_id, loop, kafka_partition, kafka_offset)',
+  width: 6,
+  rowsPerStatement: 100,
+  tail: `ON CONFLICT (date, id) DO UPDATE SET
+      event_id = excluded.event_id, loop = excluded.loop,
+      kafka_partition = excluded.kafka_partition, kafka_offset = excluded.kafka_offset
+    WHERE (excluded.loop, excluded.kafka_partition, excluded.kafka_offset)
+        > (latest_events.loop, latest_events.kafka_partition, latest_events.kafka_offset)`,
+  bind: (p, at, e) => {
+    p[at] = e.date;
+    p[at + 1] = e.id;
+    p[at + 2] = e.eventId;
+    p[at + 3] = e.loop;
+    p[at + 4] = e.partition;
+    p[at + 5] = e.offset;
+  },
+};
+
 export class EventStore {
   readonly db: Db;
-  private readonly insertEvent;
-  private readonly insertEvents;
-  private readonly selectEventAt;
-  private readonly upsertLatest;
-  private readonly upsertLatests;
-  private readonly casOffset;
-  private readonly insertFirstOffset;
-  private readonly selectOffset;
-  private readonly selectOffsets;
-  private readonly insertDeadLetter;
-  private readonly commitTx;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly events: ChunkedInsert<StoredEvent>;
+  private readonly latest: ChunkedInsert<StoredEvent>;
+  private readonly commitTx: Transaction<(batch: BatchCommit) => { inserted: number; duplicates: number }>;
 
   /** `cacheMb`: this connection's SQLite page cache (see the consumer's --max-memory). */
   constructor(file: string, options: { cacheMb?: number } = {}) {
     this.db = openWritable(file, options);
     // A 64 MB WAL between automatic checkpoints (SQLite's default is 4 MB): each batch appends a few
-    // MB, so the default checkpoints (copy to the db file + fsync) almost every commit. Pages written
-    // again before a checkpoint (latest_events, B-tree interiors) are then copied once. Measured
-    // ~12% less time per stored row; a closed connection still checkpoints and removes the WAL.
+    // MB, so the default would checkpoint (copy to the db file + fsync) almost every commit; pages
+    // written again before a checkpoint (latest_events, B-tree interiors) are then copied once.
     this.db.pragma('wal_autocheckpoint = 16384');
     this.db.exec(SCHEMA);
-    const hasViews = this.db
+    if (this.viewsOutdated()) this.db.transaction(() => this.recreateViews()).immediate();
+    this.statements = prepareStatements(this.db);
+    this.events = new ChunkedInsert(this.db, EVENT_INSERT);
+    this.latest = new ChunkedInsert(this.db, LATEST_UPSERT);
+    this.commitTx = this.db.transaction((batch: BatchCommit) => this.writeBatch(batch));
+  }
+
+  /** Views missing, or of an older version that lacks produced_at (compute-cube's freshness). */
+  private viewsOutdated(): boolean {
+    const views = this.db
       .prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name LIKE 'donnees_formatees%'`)
       .pluck()
       .get() as number;
-    // Views of an older version lack produced_at (compute-cube's freshness): recreated once.
     const hasProducedAt =
       this.db
         .prepare(`SELECT 1 FROM pragma_table_info('donnees_formatees_latest') WHERE name = 'produced_at'`)
         .get() !== undefined;
-    if (hasViews < 2 || !hasProducedAt) this.db.transaction(() => this.recreateViews()).immediate();
-    const eventsInsert = (rows: number) =>
-      `INSERT OR IGNORE INTO events (event_id, date, loop, id, neighborhood, population_estimate_total,
-         population_margin_of_error_total, produced_at, kafka_partition, kafka_offset)
-       VALUES ${new Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
-    this.insertEvent = this.db.prepare(eventsInsert(1));
-    this.insertEvents = this.db.prepare(eventsInsert(CHUNK));
-    this.selectEventAt = this.db.prepare(
-      'SELECT kafka_partition AS p, kafka_offset AS o FROM events WHERE event_id = ?',
-    );
-    // Latest = highest loop, then highest (partition, offset): one Id always lands on one partition,
-    // so within a date the offset orders the resends of one loop.
-    const latestUpsert = (rows: number) =>
-      `INSERT INTO latest_events (date, id, event_id, loop, kafka_partition, kafka_offset)
-       VALUES ${new Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')}
-       ON CONFLICT (date, id) DO UPDATE SET
-         event_id = excluded.event_id, loop = excluded.loop,
-         kafka_partition = excluded.kafka_partition, kafka_offset = excluded.kafka_offset
-       WHERE (excluded.loop, excluded.kafka_partition, excluded.kafka_offset)
-           > (latest_events.loop, latest_events.kafka_partition, latest_events.kafka_offset)`;
-    this.upsertLatest = this.db.prepare(latestUpsert(1));
-    this.upsertLatests = this.db.prepare(latestUpsert(CHUNK));
-    this.casOffset = this.db.prepare(
-      `UPDATE kafka_offsets SET next_offset = ?, updated_at = ?
-       WHERE group_id = ? AND topic = ? AND partition = ? AND next_offset = ?`,
-    );
-    this.insertFirstOffset = this.db.prepare(
-      `INSERT INTO kafka_offsets (group_id, topic, partition, next_offset, updated_at)
-       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
-    this.selectOffset = this.db
-      .prepare(`SELECT next_offset FROM kafka_offsets WHERE group_id = ? AND topic = ? AND partition = ?`)
-      .pluck();
-    this.selectOffsets = this.db.prepare(
-      `SELECT partition, next_offset AS nextOffset FROM kafka_offsets WHERE group_id = ? AND topic = ?`,
-    );
-    this.insertDeadLetter = this.db.prepare(
-      `INSERT OR IGNORE INTO dead_letters (topic, partition, offset, reason, detail, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    );
-    this.commitTx = this.db.transaction((batch: BatchCommit): { inserted: number; duplicates: number } => {
-      const now = new Date().toISOString();
-      // Compare-and-set first: a stale batch (partition revoked and committed by another member)
-      // throws here and the transaction rolls back before anything is written.
-      const moved =
-        batch.expectedOffset === null
-          ? this.insertFirstOffset.run(batch.groupId, batch.topic, batch.partition, batch.nextOffset, now)
-              .changes
-          : this.casOffset.run(
-              batch.nextOffset,
-              now,
-              batch.groupId,
-              batch.topic,
-              batch.partition,
-              batch.expectedOffset,
-            ).changes;
-      if (moved !== 1)
-        throw new StaleBatchError(`partition ${batch.partition} moved past ${batch.expectedOffset}`);
-      const events = batch.events;
-      const n = events.length;
-      // Events go in multi-row statements of CHUNK rows (one VM run and one native call per chunk
-      // instead of per row); the tail uses the single-row statement.
-      const inserted: StoredEvent[] = [];
-      let i = 0;
-      const params: unknown[] = new Array<unknown>(CHUNK * EVENT_PARAMS);
-      for (; i + CHUNK <= n; i += CHUNK) {
-        for (let k = 0; k < CHUNK; k++) bindEvent(params, k * EVENT_PARAMS, events[i + k]!);
-        const changes = this.insertEvents.run(params).changes;
-        if (changes === CHUNK) {
-          for (let k = 0; k < CHUNK; k++) inserted.push(events[i + k]!);
-        } else {
-          // Some event ids were already stored (the same message produced twice): an event is
-          // new iff the stored row is this message (partition, offset are unique per message).
-          for (let k = 0; k < CHUNK; k++) {
-            const e = events[i + k]!;
-            const at = this.selectEventAt.get(e.eventId) as { p: number; o: number } | undefined;
-            if (at !== undefined && at.p === e.partition && at.o === e.offset) inserted.push(e);
-          }
-        }
-      }
-      const one: unknown[] = new Array<unknown>(EVENT_PARAMS);
-      for (; i < n; i++) {
-        const e = events[i]!;
-        bindEvent(one, 0, e);
-        // A duplicate event id (the same message produced twice) is stored once.
-        if (this.insertEvent.run(one).changes === 1) inserted.push(e);
-      }
-      // latest_events: the batch's latest event per (date, Id) first (same order as the upsert's
-      // WHERE: loop, then partition, then offset), then one upsert per Id.
-      const latest = new Map<string, StoredEvent>();
-      for (const e of inserted) {
-        const key = `${e.date}|${e.id}`;
-        const cur = latest.get(key);
-        if (
-          cur === undefined ||
-          e.loop > cur.loop ||
-          (e.loop === cur.loop &&
-            (e.partition > cur.partition || (e.partition === cur.partition && e.offset > cur.offset)))
-        )
-          latest.set(key, e);
-      }
-      const ups = [...latest.values()];
-      let j = 0;
-      const lp: unknown[] = new Array<unknown>(CHUNK * LATEST_PARAMS);
-      for (; j + CHUNK <= ups.length; j += CHUNK) {
-        for (let k = 0; k < CHUNK; k++) bindLatest(lp, k * LATEST_PARAMS, ups[j + k]!);
-        this.upsertLatests.run(lp);
-      }
-      const lone: unknown[] = new Array<unknown>(LATEST_PARAMS);
-      for (; j < ups.length; j++) {
-        bindLatest(lone, 0, ups[j]!);
-        this.upsertLatest.run(lone);
-      }
-      for (const d of batch.deadLetters) {
-        this.insertDeadLetter.run(batch.topic, d.partition, d.offset, d.reason, d.detail, now);
-      }
-      return { inserted: inserted.length, duplicates: n - inserted.length };
+    return views < 2 || !hasProducedAt;
+  }
+
+  /** The body of the batch transaction: offset first, then events, latest rows and dead letters. */
+  private writeBatch(batch: BatchCommit): { inserted: number; duplicates: number } {
+    const now = new Date().toISOString();
+    this.moveOffset(batch, now);
+    const inserted = this.insertEvents(batch.events);
+    this.latest.insertAll(latestPerId(inserted));
+    for (const d of batch.deadLetters) {
+      this.statements.insertDeadLetter.run(batch.topic, d.partition, d.offset, d.reason, d.detail, now);
+    }
+    return { inserted: inserted.length, duplicates: batch.events.length - inserted.length };
+  }
+
+  /**
+   * Compare-and-set of the partition's next offset, first: a stale batch (partition revoked and
+   * committed by another member) throws here and the transaction rolls back before any write.
+   */
+  private moveOffset(batch: BatchCommit, now: string): void {
+    const { groupId, topic, partition, expectedOffset, nextOffset } = batch;
+    const moved =
+      expectedOffset === null
+        ? this.statements.insertFirstOffset.run(groupId, topic, partition, nextOffset, now).changes
+        : this.statements.casOffset.run(nextOffset, now, groupId, topic, partition, expectedOffset).changes;
+    if (moved !== 1) throw new StaleBatchError(`partition ${partition} moved past ${expectedOffset}`);
+  }
+
+  /** Inserts the events; returns those that were new (a duplicate event id is stored once). */
+  private insertEvents(events: readonly StoredEvent[]): readonly StoredEvent[] {
+    if (this.events.insertAll(events) === events.length) return events;
+    // Some event ids were already stored (the same message produced twice): an event is new iff
+    // the stored row is this message (partition and offset are unique per message).
+    return events.filter((e) => {
+      const at = this.statements.selectEventAt.get(e.eventId) as { p: number; o: number } | undefined;
+      return at !== undefined && at.p === e.partition && at.o === e.offset;
     });
   }
 
   /** Next offset stored for a partition, or null when this group never committed it. */
   storedOffset(groupId: string, topic: string, partition: number): number | null {
-    const v = this.selectOffset.get(groupId, topic, partition) as number | undefined;
+    const v = this.statements.selectOffset.get(groupId, topic, partition) as number | undefined;
     return v ?? null;
   }
 
   storedOffsets(groupId: string, topic: string): Map<number, number> {
-    const rows = this.selectOffsets.all(groupId, topic) as { partition: number; nextOffset: number }[];
+    const rows = this.statements.selectOffsets.all(groupId, topic) as {
+      partition: number;
+      nextOffset: number;
+    }[];
     return new Map(rows.map((r) => [r.partition, r.nextOffset]));
   }
 
@@ -376,98 +392,85 @@ export class EventStore {
     batches: AsyncIterable<readonly (readonly string[])[]>,
     source: string,
   ): Promise<number> {
-    let header: readonly string[] | undefined;
-    let insert: ReturnType<Db['prepare']> | undefined;
-    let idIndex = -1;
-    let width = 0;
-    let count = 0;
-    let insertMany: ReturnType<Db['prepare']> | undefined;
-    let perStatement = 1;
-    let params: (string | number | null)[] = [];
-    let filled = 0;
-    const insertChunk = this.db.transaction((rows: readonly (readonly string[])[]) => {
-      const stride = width + 1;
-      for (const row of rows) {
-        const id = Number(row[idIndex]);
-        if (!Number.isSafeInteger(id) || id < 1) continue;
-        const at = filled * stride;
-        params[at] = date;
-        for (let k = 0; k < width; k++) params[at + k + 1] = joinedCell(row[k]);
-        params[at + 1 + idIndex] = id;
-        count++;
-        // Rows go in multi-row statements of `perStatement` rows (one native call each).
-        if (++filled === perStatement) {
-          insertMany!.run(params);
-          filled = 0;
-        }
-      }
-      // The tail of the chunk, one row at a time.
-      for (let r = 0; r < filled; r++) insert!.run(params.slice(r * stride, (r + 1) * stride));
-      filled = 0;
-    });
     this.db.exec('DROP TABLE IF EXISTS temp.joined_staging');
     try {
-      for await (const batch of batches) {
-        let rows = batch;
-        if (header === undefined) {
-          if (batch.length === 0) continue;
-          header = batch[0]!.map((c) => c.trim());
-          rows = batch.slice(1);
-          idIndex = header.indexOf('id');
-          if (idIndex < 0) throw new Error(`all_data_joined of ${date} has no "id" column`);
-          for (const col of header) {
-            if (!IDENTIFIER_RE.test(col) || col === 'date') {
-              throw new Error(
-                `all_data_joined of ${date}: column ${JSON.stringify(col)} is not a usable snake_case identifier`,
-              );
-            }
-          }
-          if (new Set(header).size !== header.length)
-            throw new Error(`all_data_joined of ${date}: duplicate column names`);
-          width = header.length;
-          // Column names were checked against IDENTIFIER_RE above: safe to splice into SQL.
-          this.db.exec(
-            `CREATE TEMP TABLE joined_staging (date TEXT, ${header.map((c) => `"${c}" NUMERIC`).join(', ')})`,
-          );
-          const tuple = `(${new Array(width + 1).fill('?').join(', ')})`;
-          insert = this.db.prepare(`INSERT INTO temp.joined_staging VALUES ${tuple}`);
-          perStatement = Math.max(1, Math.min(200, Math.floor(MAX_PARAMS / (width + 1))));
-          insertMany = this.db.prepare(
-            `INSERT INTO temp.joined_staging VALUES ${new Array(perStatement).fill(tuple).join(', ')}`,
-          );
-          params = new Array<string | number | null>(perStatement * (width + 1));
-        }
-        insertChunk(rows);
-      }
-      if (header === undefined) throw new Error(`all_data_joined of ${date} is empty (no header)`);
-      const cols = header;
-      const swap = this.db.transaction(() => {
-        const existing = new Set(this.joinedColumns());
-        for (const c of cols) {
-          if (!KEY_JOINED_COLUMNS.has(c) && !existing.has(c)) {
-            this.db.exec(`ALTER TABLE joined_attributes ADD COLUMN "${c}" NUMERIC`);
-          }
-        }
-        this.db.prepare('DELETE FROM joined_attributes WHERE date = ?').run(date);
-        const names = ['date', ...cols].map((c) => `"${c}"`).join(', ');
-        this.db.exec(
-          `INSERT OR REPLACE INTO joined_attributes (${names}) SELECT ${names} FROM temp.joined_staging`,
-        );
-        this.db
-          .prepare('INSERT OR REPLACE INTO joined_loads (date, source, rows, loaded_at) VALUES (?, ?, ?, ?)')
-          .run(date, source, count, new Date().toISOString());
-        this.recreateViews();
-      });
-      swap.immediate();
-      return count;
+      const { header, rows } = await this.stageJoined(date, batches);
+      this.db.transaction(() => this.swapJoined(date, header.columns, source, rows)).immediate();
+      return rows;
     } finally {
       this.db.exec('DROP TABLE IF EXISTS temp.joined_staging');
     }
   }
 
+  /** Streams the joined records into temp.joined_staging, one small transaction per batch. */
+  private async stageJoined(
+    date: string,
+    batches: AsyncIterable<readonly (readonly string[])[]>,
+  ): Promise<{ header: JoinedHeader; rows: number }> {
+    let header: JoinedHeader | undefined;
+    let insert: ChunkedInsert<readonly string[]> | undefined;
+    let rows = 0;
+    const write = this.db.transaction((records: readonly (readonly string[])[]) => {
+      for (const record of records) {
+        if (joinedId(record, header!.idIndex) === undefined) continue;
+        insert!.add(record);
+        rows++;
+      }
+      insert!.flush();
+    });
+    for await (const batch of batches) {
+      if (batch.length === 0) continue;
+      let records = batch;
+      if (header === undefined) {
+        header = parseJoinedHeader(date, batch[0]!);
+        insert = this.createStaging(date, header);
+        records = batch.slice(1);
+      }
+      write(records);
+    }
+    if (header === undefined) throw new Error(`all_data_joined of ${date} is empty (no header)`);
+    return { header, rows };
+  }
+
+  /** temp.joined_staging with the header's columns, and its chunked insert (date, then the record). */
+  private createStaging(date: string, { columns, idIndex }: JoinedHeader): ChunkedInsert<readonly string[]> {
+    const cols = columns.map((c) => `${quoteIdent(c)} NUMERIC`).join(', ');
+    this.db.exec(`CREATE TEMP TABLE joined_staging (date TEXT, ${cols})`);
+    const width = columns.length;
+    return new ChunkedInsert<readonly string[]>(this.db, {
+      head: 'INSERT INTO temp.joined_staging',
+      width: width + 1,
+      rowsPerStatement: Math.max(1, Math.min(200, Math.floor(MAX_PARAMS / (width + 1)))),
+      bind: (p, at, record) => {
+        p[at] = date;
+        for (let k = 0; k < width; k++) p[at + 1 + k] = joinedCell(record[k]);
+        p[at + 1 + idIndex] = joinedId(record, idIndex);
+      },
+    });
+  }
+
+  /** One transaction: new columns, the date's rows replaced by the staged ones, its load recorded. */
+  private swapJoined(date: string, columns: readonly string[], source: string, rows: number): void {
+    const existing = new Set(this.joinedColumns());
+    for (const c of columns) {
+      if (!KEY_JOINED_COLUMNS.has(c) && !existing.has(c)) {
+        this.db.exec(`ALTER TABLE joined_attributes ADD COLUMN ${quoteIdent(c)} NUMERIC`);
+      }
+    }
+    this.db.prepare('DELETE FROM joined_attributes WHERE date = ?').run(date);
+    const names = ['date', ...columns].map(quoteIdent).join(', ');
+    this.db.exec(
+      `INSERT OR REPLACE INTO joined_attributes (${names}) SELECT ${names} FROM temp.joined_staging`,
+    );
+    this.db
+      .prepare('INSERT OR REPLACE INTO joined_loads (date, source, rows, loaded_at) VALUES (?, ?, ?, ?)')
+      .run(date, source, rows, new Date().toISOString());
+    this.recreateViews();
+  }
+
   /** donnees_formatees and donnees_formatees_latest: the event columns, then every joined column. */
   recreateViews(): void {
-    const joined = this.joinedColumns().map((c) => `j."${c}"`);
+    const joined = this.joinedColumns().map((c) => `j.${quoteIdent(c)}`);
     const tail = joined.length > 0 ? `, ${joined.join(', ')}` : '';
     // `date` and `id` come from the table the view is driven by, so that `WHERE date = ?` on the
     // view is a range of that table's primary key (not a scan of every date's latest events).

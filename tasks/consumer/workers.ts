@@ -2,7 +2,7 @@
 // one thread, so one process is CPU-bound; processes split the partitions and SQLite (WAL, one
 // immediate transaction per batch, busy_timeout) serialises their commits.
 import { fork } from 'node:child_process';
-import type { Kafka } from 'kafkajs';
+import { fetchEndOffsets, type Kafka } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import { emptySummary, type ConsumerSummary } from './run.ts';
 
@@ -49,19 +49,10 @@ export function combineSummaries(parts: readonly ConsumerSummary[], seconds: num
 
 export async function runWorkers(opts: WorkersOptions): Promise<ConsumerSummary> {
   const started = process.hrtime.bigint();
-  let endOffsets: string | undefined;
-  if (!opts.follow) {
-    const admin = opts.kafka.admin();
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(opts.topic);
-      endOffsets = JSON.stringify(
-        offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]),
-      );
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  // Bounded mode: the end offsets are fixed once here, so that every worker stops at the same place.
+  const endOffsets = opts.follow
+    ? undefined
+    : JSON.stringify([...(await fetchEndOffsets(opts.kafka, opts.topic))]);
   const script = process.argv[1]!;
   const args = process.argv.slice(2);
   const summaries: ConsumerSummary[] = [];
