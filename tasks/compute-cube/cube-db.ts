@@ -35,9 +35,25 @@ export interface WriteResult {
   rowsOut: number;
   rowsKept: number;
   bytes: number;
+  /** What the fill returned. */
+  filled: FillResult;
 }
 
 const quote = quoteIdent;
+
+/** What a fill wrote: rows per cube, and what it learnt about its input (overrides the run's). */
+export interface FillResult {
+  rowsOut: Record<CubeName, number>;
+  input?: Partial<
+    Pick<CubeRun, 'rowsIn' | 'neighborhoods' | 'unknownIncome' | 'newestEventAt' | 'durationMs'>
+  >;
+}
+
+/**
+ * Inserts the date's rows into the cube tables of `db` (the new file, still private). It runs
+ * outside any transaction, so that it can ATTACH its input; it opens its own.
+ */
+export type CubeFill = (db: Database.Database) => FillResult;
 
 /**
  * Columns of `schema`.`table` (none when it does not exist). The schema goes in as pragma_table_info's
@@ -81,80 +97,90 @@ export function writeCubeDb(
   run: CubeRun,
   lockWaitMs?: number,
 ): WriteResult {
-  fs.mkdirSync(path.dirname(cubeDbPath), { recursive: true });
-  return withWriteLock(`${cubeDbPath}.lock`, () => buildAndSwap(cubeDbPath, emit, run), lockWaitMs);
+  return writeCubeDbWith(cubeDbPath, fillFromSink(emit), run, lockWaitMs);
 }
 
-function buildAndSwap(cubeDbPath: string, emit: (sink: CubeSink) => void, run: CubeRun): WriteResult {
+/** As writeCubeDb, the date's rows inserted by `fill` (cube-sql.ts: computed by SQLite itself). */
+export function writeCubeDbWith(
+  cubeDbPath: string,
+  fill: CubeFill,
+  run: CubeRun,
+  lockWaitMs?: number,
+): WriteResult {
+  fs.mkdirSync(path.dirname(cubeDbPath), { recursive: true });
+  return withWriteLock(`${cubeDbPath}.lock`, () => buildAndSwap(cubeDbPath, fill, run), lockWaitMs);
+}
+
+/** A new file with the catalogue's tables, set up for one private bulk build. */
+function createBuildDb(tmp: string): Database.Database {
+  const db = new Database(tmp);
+  // The file only becomes visible after fsync + rename, so the build itself needs no journal.
+  // `main.` only: an attached input (the consumer's WAL database) keeps its own modes.
+  db.pragma('main.page_size = 16384');
+  db.pragma('main.journal_mode = OFF');
+  db.pragma('main.synchronous = OFF');
+  db.pragma('main.locking_mode = EXCLUSIVE');
+  db.pragma('temp_store = MEMORY');
+  // 64 MB: with 128 MB the process peaked at ~490 MB (bound 500) for no faster write (measured).
+  db.pragma('main.cache_size = -65536');
+  // Sorts (ranks, roll-up order) get a helper thread (SQLite's default is none).
+  db.pragma('threads = 2');
+  for (const name of CUBE_NAMES) {
+    const table = CUBES[name].table;
+    db.exec(createTableSql(CUBES[name]));
+    // The API filters by date and grain, then by neighborhood. Created first: the SQL fill inserts
+    // in this order (cube-sql.ts).
+    db.exec(
+      `CREATE INDEX IF NOT EXISTS ${quote(`${table}_date_grain`)} ON ${quote(table)} (date, grain, neighborhood)`,
+    );
+  }
+  db.exec(CUBE_RUNS_DDL);
+  return db;
+}
+
+function buildAndSwap(cubeDbPath: string, fill: CubeFill, run: CubeRun): WriteResult {
   removeStaleTemps(cubeDbPath);
   const tmp = `${cubeDbPath}.tmp-${process.pid}-${Date.now()}`;
-  const db = new Database(tmp);
-  let rowsKept = 0;
-  let rowsOut = 0;
+  let db: Database.Database | undefined;
   try {
-    // The file only becomes visible after fsync + rename, so the build itself needs no journal.
-    db.pragma('page_size = 16384');
-    db.pragma('journal_mode = OFF');
-    db.pragma('synchronous = OFF');
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('temp_store = MEMORY');
-    // 64 MB: with 128 MB the process peaked at ~490 MB (bound 500) for no faster write (measured).
-    db.pragma('cache_size = -65536');
-    // CREATE INDEX sorts 1.5M keys: a helper thread sorts part of them (SQLite's default is none).
-    db.pragma('threads = 2');
-    for (const name of CUBE_NAMES) db.exec(createTableSql(CUBES[name]));
-    db.exec(CUBE_RUNS_DDL);
-
-    const hasOld = fs.existsSync(cubeDbPath);
-    if (hasOld) db.prepare('ATTACH DATABASE ? AS prev').run(cubeDbPath);
-    db.transaction(() => {
-      if (hasOld) rowsKept = copyOtherDates(db, run.date);
-      const insert = rowInserters(db);
-      const sink: CubeSink = (cube, row) => {
-        insert[cube].add(row);
-        rowsOut++;
-      };
-      emit(sink);
-      for (const name of CUBE_NAMES) insert[name].flush();
-      db.prepare(
-        `INSERT INTO ${CUBE_RUNS_TABLE} (run_id, date, built_at, rows_in, neighborhoods, unknown_income, rows_out, duration_ms, source, newest_event_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        run.runId,
-        run.date,
-        run.builtAt,
-        run.rowsIn,
-        run.neighborhoods,
-        run.unknownIncome,
-        rowsOut,
-        run.durationMs,
-        run.source,
-        run.newestEventAt ?? null,
-      );
-    })();
-    if (hasOld) db.exec('DETACH DATABASE prev');
-    for (const name of CUBE_NAMES) {
-      const table = CUBES[name].table;
-      // The API filters by date and grain, then by neighborhood.
-      db.exec(
-        `CREATE INDEX IF NOT EXISTS ${quote(`${table}_date_grain`)} ON ${quote(table)} (date, grain, neighborhood)`,
-      );
-    }
-    db.pragma('journal_mode = DELETE');
+    db = createBuildDb(tmp);
+    const rowsKept = fs.existsSync(cubeDbPath) ? copyOtherDates(db, cubeDbPath, run.date) : 0;
+    const filled = fill(db);
+    const rowsOut = Object.values(filled.rowsOut).reduce((a, b) => a + b, 0);
+    insertRun(db, { ...run, ...filled.input }, rowsOut);
+    db.pragma('main.journal_mode = DELETE');
     // Readers (the API) must not find the file locked once it is renamed into place.
-    db.pragma('locking_mode = NORMAL');
+    db.pragma('main.locking_mode = NORMAL');
     db.prepare('SELECT 1 FROM cube_runs LIMIT 1').get();
     db.close();
     fsyncFile(tmp);
     const bytes = fs.statSync(tmp).size;
     fs.renameSync(tmp, cubeDbPath);
     fsyncDir(path.dirname(cubeDbPath));
-    return { rowsOut, rowsKept, bytes };
+    return { rowsOut, rowsKept, bytes, filled };
   } catch (err) {
-    if (db.open) db.close();
+    if (db?.open) db.close();
     fs.rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+function insertRun(db: Database.Database, run: CubeRun, rowsOut: number): void {
+  db.prepare(
+    `INSERT INTO ${CUBE_RUNS_TABLE} (run_id, date, built_at, rows_in, neighborhoods, unknown_income, rows_out, duration_ms, source, newest_event_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    run.runId,
+    run.date,
+    run.builtAt,
+    run.rowsIn,
+    run.neighborhoods,
+    run.unknownIncome,
+    rowsOut,
+    run.durationMs,
+    run.source,
+    run.newestEventAt ?? null,
+  );
 }
 
 function fsyncDir(dir: string): void {
@@ -166,7 +192,16 @@ function fsyncDir(dir: string): void {
 }
 
 /** Copies every other date's rows from the current file; columns added to the catalogue since stay NULL. */
-function copyOtherDates(db: Database.Database, date: string): number {
+function copyOtherDates(db: Database.Database, cubeDbPath: string, date: string): number {
+  db.prepare('ATTACH DATABASE ? AS prev').run(cubeDbPath);
+  try {
+    return db.transaction(() => copyTables(db, date))();
+  } finally {
+    db.exec('DETACH DATABASE prev');
+  }
+}
+
+function copyTables(db: Database.Database, date: string): number {
   let copied = 0;
   const tables = [...CUBE_NAMES.map((n) => CUBES[n].table)];
   for (const table of tables) {
@@ -206,6 +241,22 @@ interface RowInserter {
   add(row: Record<string, unknown>): void;
   /** Writes the rows still buffered (fewer than CHUNK). */
   flush(): void;
+}
+
+/** A fill from rows handed over one by one (the reference maths of cube-math.ts, tests). */
+export function fillFromSink(emit: (sink: CubeSink) => void): CubeFill {
+  return (db) => {
+    const rowsOut: Record<CubeName, number> = { health_insurance: 0, income: 0, self_employment: 0 };
+    db.transaction(() => {
+      const insert = rowInserters(db);
+      emit((cube, row) => {
+        insert[cube].add(row);
+        rowsOut[cube]++;
+      });
+      for (const name of CUBE_NAMES) insert[name].flush();
+    })();
+    return { rowsOut };
+  };
 }
 
 /** Buffered multi-row INSERTs per cube, columns in catalogue order. */

@@ -11,7 +11,7 @@
 //   a partial sum is never passed off as complete. A roll-up without a complete member is NULL.
 import { AGE_GROUPS, INCOME_BRACKETS, type AgeGroup, type CubeName, type CubeRow } from '../../lib/cubes.ts';
 import { SOURCES, columnName } from '../../lib/sources.ts';
-import { HEALTH_COLUMNS_USED, HEALTH_SECTOR_COLUMNS, SECTORS } from './health-sectors.ts';
+import { HEALTH_COLUMNS_USED, HEALTH_SECTOR_COLUMNS, SECTORS, type Sector } from './health-sectors.ts';
 
 export interface HealthCounts {
   total: number | null;
@@ -70,11 +70,20 @@ export function ratioOrNull(numerator: Cell, denominator: Cell): Cell {
 
 /** A number the cubes read from a neighborhood's row: the sum of `columns` (one column: its value). */
 export interface FactField {
+  /** Column of the field in compute-cube's facts table (cube-sql.ts). */
+  name: string;
   columns: readonly string[];
   set: (facts: NeighborhoodFacts, value: Cell) => void;
 }
 
-const field = (columns: readonly string[], set: FactField['set']): FactField => ({ columns, set });
+const field = (name: string, columns: readonly string[], set: FactField['set']): FactField => ({
+  name,
+  columns,
+  set,
+});
+
+/** Facts-table column of one health count of an age group (`hi_18_34_total`, `hi_18_34_public`). */
+export const healthField = (age: AgeGroup, key: 'total' | Sector): string => `hi_${age}_${key}`;
 
 /**
  * Every number of NeighborhoodFacts, in a fixed order. A sum follows sumOrNull (one unknown term
@@ -82,18 +91,20 @@ const field = (columns: readonly string[], set: FactField['set']): FactField => 
  * (read-input.ts) as the reference reader of raw rows does in the tests (test/fixtures/cube-reference.ts).
  */
 export const FACT_FIELDS: readonly FactField[] = [
-  field([POPULATION_COLUMN], (f, v) => (f.population = v)),
-  field([INCOME_COLUMN], (f, v) => (f.aggregateIncome = v)),
+  field('population', [POPULATION_COLUMN], (f, v) => (f.population = v)),
+  field('aggregate_income', [INCOME_COLUMN], (f, v) => (f.aggregateIncome = v)),
   ...AGE_GROUPS.flatMap((age) => {
     const g = HEALTH_SECTOR_COLUMNS[age];
     return [
-      field([g.total], (f, v) => (f.health[age].total = v)),
-      ...SECTORS.map((sector) => field(g.sectors[sector], (f, v) => (f.health[age][sector] = v))),
+      field(healthField(age, 'total'), [g.total], (f, v) => (f.health[age].total = v)),
+      ...SECTORS.map((sector) =>
+        field(healthField(age, sector), g.sectors[sector], (f, v) => (f.health[age][sector] = v)),
+      ),
     ];
   }),
-  field([SELF_EMPLOYMENT_COLUMNS.households], (f, v) => (f.households = v)),
-  field([SELF_EMPLOYMENT_COLUMNS.with], (f, v) => (f.withSelfEmploymentIncome = v)),
-  field([SELF_EMPLOYMENT_COLUMNS.without], (f, v) => (f.withoutSelfEmploymentIncome = v)),
+  field('households', [SELF_EMPLOYMENT_COLUMNS.households], (f, v) => (f.households = v)),
+  field('with_se', [SELF_EMPLOYMENT_COLUMNS.with], (f, v) => (f.withSelfEmploymentIncome = v)),
+  field('without_se', [SELF_EMPLOYMENT_COLUMNS.without], (f, v) => (f.withoutSelfEmploymentIncome = v)),
 ];
 
 const unknownHealth = (): HealthCounts => ({

@@ -1,17 +1,23 @@
-// Reads the cube input of one date from base_de_donnees.db: donnees_formatees_latest holds, per
-// date x Id, the latest population event joined with that Id's attributes (docs/CONTRACTS.md), so
-// the producer's repeated loops never change a cube. Only the columns the cubes use are selected.
+// The cube input of one date, read by SQLite itself: base_de_donnees.db is attached to the new cube
+// file and its donnees_formatees_latest holds, per date x Id, the latest population event joined with
+// that Id's attributes (docs/CONTRACTS.md), so the producer's repeated loops never change a cube.
+// Only the columns the cubes use are read; cube-sql.ts turns them into the cubes' rows.
+import type Database from 'better-sqlite3';
 import fs from 'node:fs';
-import { openReadonly, quoteIdent } from '../../lib/sqlite.ts';
+import { CUBE_NAMES, type CubeName } from '../../lib/cubes.ts';
+import type { FillResult } from './cube-db.ts';
+import { ATTRIBUTE_COLUMNS, POPULATION_COLUMN } from './cube-math.ts';
 import {
-  ATTRIBUTE_COLUMNS,
-  FACT_FIELDS,
-  POPULATION_COLUMN,
-  factsFromFieldValues,
-  type NeighborhoodFacts,
-} from './cube-math.ts';
+  DROP_FACTS_SQL,
+  FACTS_SUMMARY_SQL,
+  INPUT_SCHEMA,
+  INPUT_VIEW,
+  PRODUCED_AT_COLUMN,
+  cubeInsertsSql,
+  loadFactsSql,
+} from './cube-sql.ts';
 
-export const INPUT_VIEW = 'donnees_formatees_latest';
+export { INPUT_VIEW };
 
 /** The input is unusable (no database, no view, a missing column, no row for the date). */
 export class CubeInputError extends Error {
@@ -25,66 +31,85 @@ export const INPUT_COLUMNS: readonly string[] = [
   ...ATTRIBUTE_COLUMNS,
 ];
 
-/**
- * One value per fact field: the health sectors are summed by SQLite (`+` is NULL-propagating, as
- * sumOrNull), which returns 27 values a row instead of the 64 cells (each value crossing into JS
- * costs more than SQLite's addition). Column names come from lib/sources.ts, quoted anyway.
- */
-export function selectFactsSql(withProducedAt = false): string {
-  const fields = FACT_FIELDS.map((f) => f.columns.map(quoteIdent).join(' + '));
-  if (withProducedAt) fields.push(PRODUCED_AT_COLUMN);
-  return `SELECT id, neighborhood, ${fields.join(', ')} FROM ${INPUT_VIEW} WHERE date = ?`;
+/** Milliseconds of a fill from the input: reading the facts, then computing and inserting the cubes. */
+export interface FillTimings {
+  readMs: number;
+  computeMs: number;
 }
 
-/** When the event was produced (ISO-8601 UTC): what the cubes' freshness is measured from. */
-export const PRODUCED_AT_COLUMN = 'produced_at';
-
-export interface CubeInput {
-  facts: NeighborhoodFacts[];
-  /**
-   * The newest `producedAt` among the date's latest rows (ISO-8601), or null when the view has no
-   * produced_at column (a database written before it existed).
-   */
-  newestEventAt: string | null;
+/** Whether the view carries produced_at; throws CubeInputError when it is missing or lacks a column. */
+function checkInput(db: Database.Database, dbPath: string): boolean {
+  const isView = db
+    .prepare(`SELECT 1 FROM ${INPUT_SCHEMA}.sqlite_master WHERE name = ? AND type IN ('view', 'table')`)
+    .get(INPUT_VIEW);
+  if (!isView) throw new CubeInputError(`${dbPath} has no ${INPUT_VIEW} (run the consumer first)`);
+  const present = new Set(
+    (
+      db.prepare(`SELECT name FROM pragma_table_info(?, ?)`).all(INPUT_VIEW, INPUT_SCHEMA) as {
+        name: string;
+      }[]
+    ).map((r) => r.name),
+  );
+  const missing = INPUT_COLUMNS.filter((c) => !present.has(c));
+  if (missing.length > 0) {
+    throw new CubeInputError(
+      `${INPUT_VIEW} lacks ${missing.length} column(s): ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
+    );
+  }
+  return present.has(PRODUCED_AT_COLUMN);
 }
 
-export function readFacts(dbPath: string, date: string): CubeInput {
+/** Attaches the input, loads the date's facts into a temporary table, detaches it. */
+function loadFacts(db: Database.Database, dbPath: string, date: string): NonNullable<FillResult['input']> {
   if (!fs.existsSync(dbPath))
     throw new CubeInputError(`database not found: ${dbPath} (run the consumer first)`);
-  const db = openReadonly(dbPath);
+  db.prepare(`ATTACH DATABASE ? AS ${INPUT_SCHEMA}`).run(dbPath);
   try {
-    const isView = db
-      .prepare(`SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('view', 'table')`)
-      .get(INPUT_VIEW);
-    if (!isView) throw new CubeInputError(`${dbPath} has no ${INPUT_VIEW} (run the consumer first)`);
-    const present = new Set(
-      (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(INPUT_VIEW) as { name: string }[]).map(
-        (r) => r.name,
-      ),
-    );
-    const missing = INPUT_COLUMNS.filter((c) => !present.has(c));
-    if (missing.length > 0) {
-      throw new CubeInputError(
-        `${INPUT_VIEW} lacks ${missing.length} column(s): ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
-      );
-    }
-    const withProducedAt = present.has(PRODUCED_AT_COLUMN);
-    const select = db.prepare(selectFactsSql(withProducedAt)).raw(true);
-    const facts: NeighborhoodFacts[] = [];
-    const producedAtIndex = FACT_FIELDS.length + 2;
-    let newestEventAt: string | null = null;
-    for (const row of select.iterate(date) as Iterable<unknown[]>) {
-      facts.push(factsFromFieldValues(row));
-      // ISO-8601 UTC strings of one format order as their instants.
-      const at = withProducedAt ? row[producedAtIndex] : null;
-      if (typeof at === 'string' && (newestEventAt === null || at > newestEventAt)) newestEventAt = at;
-    }
-    if (facts.length === 0)
-      throw new CubeInputError(
-        `no rows for date ${date} in ${INPUT_VIEW} of ${dbPath} (did the consumer run for this date?)`,
-      );
-    return { facts, newestEventAt };
+    const [create, insert, ...rest] = loadFactsSql(checkInput(db, dbPath));
+    db.exec(create!);
+    // One statement: one consistent snapshot of the input, even while a consumer commits.
+    db.prepare(insert!).run(date);
+    for (const sql of rest) db.exec(sql);
   } finally {
-    db.close();
+    db.exec(`DETACH DATABASE ${INPUT_SCHEMA}`);
   }
+  const summary = db.prepare(FACTS_SUMMARY_SQL).get() as {
+    rowsIn: number;
+    unknownIncome: number;
+    newestEventAt: string | null;
+  };
+  if (summary.rowsIn === 0)
+    throw new CubeInputError(
+      `no rows for date ${date} in ${INPUT_VIEW} of ${dbPath} (did the consumer run for this date?)`,
+    );
+  return { ...summary, neighborhoods: summary.rowsIn };
+}
+
+/** A fill of the date's cubes from base_de_donnees.db, computed by SQLite (cube-sql.ts). */
+export function fillFromInput(
+  dbPath: string,
+  date: string,
+  timings?: FillTimings,
+): (db: Database.Database) => FillResult {
+  return (db) => {
+    const t0 = performance.now();
+    const input = loadFacts(db, dbPath, date);
+    const t1 = performance.now();
+    const rowsOut = {} as Record<CubeName, number>;
+    db.transaction(() => {
+      for (const name of CUBE_NAMES) {
+        rowsOut[name] = 0;
+        for (const { sql, insertsRows } of cubeInsertsSql(name)) {
+          if (insertsRows) rowsOut[name] += db.prepare(sql).run(date).changes;
+          else db.exec(sql);
+        }
+      }
+      for (const sql of DROP_FACTS_SQL) db.exec(sql);
+    })();
+    if (timings) {
+      timings.readMs = t1 - t0;
+      timings.computeMs = performance.now() - t1;
+    }
+    return { rowsOut, input };
+  };
 }

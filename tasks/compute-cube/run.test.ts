@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CUBES } from '../../lib/cubes.ts';
+import { writeInputDb } from '../../test/fixtures/cube-reference.ts';
 import { joinSample } from '../../test/fixtures/sample-cubes.ts';
 import { createCubeMetrics } from './metrics.ts';
 import { CubeInputError, INPUT_VIEW } from './read-input.ts';
@@ -13,23 +14,11 @@ import { runComputeCube } from './run.ts';
 const log = pino({ level: 'silent' });
 
 /** A base_de_donnees.db whose donnees_formatees_latest holds the sample for the given dates. */
-async function inputDb(dates: string[], scale = 1): Promise<string> {
+async function inputDb(dates: string[]): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compute-cube-'));
   const file = path.join(dir, 'base_de_donnees.db');
   const { columns, rows } = await joinSample();
-  const db = new Database(file);
-  const cols = ['date', ...columns];
-  db.exec(`CREATE TABLE ${INPUT_VIEW} (${cols.map((c) => `"${c}"`).join(', ')})`);
-  const insert = db.prepare(`INSERT INTO ${INPUT_VIEW} VALUES (${cols.map(() => '?').join(', ')})`);
-  const pop = columns.indexOf('population_estimate_total');
-  for (const date of dates) {
-    for (const row of rows) {
-      const r = [...row];
-      r[pop] = (r[pop] as number) * scale;
-      insert.run(date, ...r);
-    }
-  }
-  db.close();
+  writeInputDb(file, dates, columns, rows);
   return file;
 }
 

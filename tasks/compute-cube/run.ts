@@ -1,10 +1,10 @@
-// One compute-cube run: read the date's latest rows, build the cubes, swap cube_analytics.db.
+// One compute-cube run: the date's latest rows -> the cubes, computed by SQLite in a new
+// cube_analytics.db (read-input.ts, cube-sql.ts), swapped in atomically (cube-db.ts).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../lib/log.ts';
-import { writeCubeDb } from './cube-db.ts';
-import { emitCubes, perCapitaIncome } from './cube-math.ts';
+import { writeCubeDbWith } from './cube-db.ts';
 import type { CubeMetrics } from './metrics.ts';
-import { INPUT_VIEW, readFacts } from './read-input.ts';
+import { INPUT_VIEW, fillFromInput, type FillTimings } from './read-input.ts';
 
 export interface CubeRunOptions {
   date: string;
@@ -34,38 +34,32 @@ export function runComputeCube(
 ): CubeRunSummary {
   const { log, metrics } = deps;
   const t0 = performance.now();
-  const { facts, newestEventAt } = readFacts(options.dbPath, options.date);
-  const t1 = performance.now();
-  log.info({ rows: facts.length, date: options.date }, `read ${INPUT_VIEW}`);
-  const unknownIncome = facts.filter((f) => perCapitaIncome(f) === null).length;
-  // Cube rows are computed while they are inserted (one pass, no array of 1.5M row objects).
-  const rowsOut: Record<string, number> = { health_insurance: 0, income: 0, self_employment: 0 };
-  let computeMs = 0;
-  const t2 = performance.now();
   const runId = randomUUID();
-  const written = writeCubeDb(
+  const timings: FillTimings = { readMs: 0, computeMs: 0 };
+  const fill = fillFromInput(options.dbPath, options.date, timings);
+  const written = writeCubeDbWith(
     options.cubeDbPath,
-    (sink) => {
-      const c0 = performance.now();
-      emitCubes(options.date, facts, (cube, row) => {
-        rowsOut[cube] = (rowsOut[cube] ?? 0) + 1;
-        sink(cube, row);
-      });
-      computeMs = performance.now() - c0;
+    (db) => {
+      const filled = fill(db);
+      log.info({ rows: filled.input?.rowsIn, date: options.date }, `read ${INPUT_VIEW}`);
+      return { ...filled, input: { ...filled.input, durationMs: Math.round(performance.now() - t0) } };
     },
     {
       runId,
       date: options.date,
       builtAt: new Date().toISOString(),
-      rowsIn: facts.length,
-      neighborhoods: facts.length,
-      unknownIncome,
-      durationMs: Math.round(t2 - t0),
+      rowsIn: 0,
+      neighborhoods: 0,
+      unknownIncome: 0,
+      durationMs: 0,
       source: `${options.dbPath}#${INPUT_VIEW}`,
-      newestEventAt,
     },
   );
-  const t3 = performance.now();
+  const t1 = performance.now();
+  const { rowsOut, input } = written.filled;
+  const rowsIn = input?.rowsIn ?? 0;
+  const unknownIncome = input?.unknownIncome ?? 0;
+  const newestEventAt = input?.newestEventAt ?? null;
   const newestMs = newestEventAt === null ? Number.NaN : Date.parse(newestEventAt);
   const latencySeconds = Number.isNaN(newestMs) ? null : Math.max(0, (Date.now() - newestMs) / 1000);
   if (latencySeconds !== null) {
@@ -73,20 +67,20 @@ export function runComputeCube(
     metrics.latency.set(latencySeconds);
   }
   const seconds = {
-    read: (t1 - t0) / 1000,
-    /** Cube maths and SQLite inserts interleave: compute is the emit pass (inserts included). */
-    compute: computeMs / 1000,
-    write: (t3 - t2 - computeMs) / 1000,
-    total: (t3 - t0) / 1000,
+    read: timings.readMs / 1000,
+    /** Brackets, roll-ups and the cube rows' inserts: SQLite computes while it inserts. */
+    compute: timings.computeMs / 1000,
+    write: (t1 - t0 - timings.readMs - timings.computeMs) / 1000,
+    total: (t1 - t0) / 1000,
   };
-  metrics.rowsIn.inc(facts.length);
+  metrics.rowsIn.inc(rowsIn);
   for (const [cube, n] of Object.entries(rowsOut)) metrics.rowsOut.inc({ cube }, n);
   metrics.unknownIncome.set(unknownIncome);
   for (const [phase, s] of Object.entries(seconds)) metrics.duration.set({ phase }, s);
   return {
     date: options.date,
     runId,
-    rowsIn: facts.length,
+    rowsIn,
     unknownIncome,
     rowsOut,
     rowsKept: written.rowsKept,
