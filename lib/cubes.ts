@@ -68,6 +68,21 @@ const COMMON_DIMENSIONS: readonly CubeColumn[] = [
   ),
 ];
 
+/**
+ * The measures of a cube: its counts (INTEGER, NULL when unknown), then its ratio (REAL), then the
+ * member counts every cube has.
+ */
+function measures(
+  counts: readonly (readonly [string, string])[],
+  ratio: readonly [string, string],
+): CubeColumn[] {
+  return [
+    ...counts.map(([name, description]) => col(name, 'INTEGER', true, description)),
+    col(ratio[0], 'REAL', true, ratio[1]),
+    ...MEMBER_MEASURES,
+  ];
+}
+
 export const CUBES: Readonly<Record<CubeName, CubeDefinition>> = {
   health_insurance: {
     name: 'health_insurance',
@@ -77,55 +92,46 @@ export const CUBES: Readonly<Record<CubeName, CubeDefinition>> = {
       ...COMMON_DIMENSIONS,
       col('age_group', 'TEXT', false, 'Age group: under_18, 18_34, 35_64 or 65_plus'),
     ],
-    measures: [
-      col('total', 'INTEGER', true, 'Civilian non-institutionalised population of the age group'),
-      col(
-        'private',
-        'INTEGER',
-        true,
-        'People with private coverage only (employer-based, direct-purchase, TRICARE)',
-      ),
-      col('public', 'INTEGER', true, 'People with public coverage only (Medicare, Medicaid, VA)'),
-      col('both', 'INTEGER', true, 'People with both private and public coverage'),
-      col('uninsured', 'INTEGER', true, 'People with no health-insurance coverage'),
-      col('uninsured_rate', 'REAL', true, 'uninsured / total; NULL when total is 0 or unknown'),
-      ...MEMBER_MEASURES,
-    ],
+    measures: measures(
+      [
+        ['total', 'Civilian non-institutionalised population of the age group'],
+        ['private', 'People with private coverage only (employer-based, direct-purchase, TRICARE)'],
+        ['public', 'People with public coverage only (Medicare, Medicaid, VA)'],
+        ['both', 'People with both private and public coverage'],
+        ['uninsured', 'People with no health-insurance coverage'],
+      ],
+      ['uninsured_rate', 'uninsured / total; NULL when total is 0 or unknown'],
+    ),
   },
   income: {
     name: 'income',
     table: 'cube_income',
     description: 'Population and aggregate household income (2015 dollars) by neighborhood',
     dimensions: COMMON_DIMENSIONS,
-    measures: [
-      col('population', 'INTEGER', true, 'Total population estimate'),
-      col('aggregate_income', 'INTEGER', true, 'Aggregate household income; NULL when unknown'),
-      col(
-        'per_capita_income',
-        'REAL',
-        true,
-        'aggregate_income / population; NULL when either is unknown or population is 0',
-      ),
-      ...MEMBER_MEASURES,
-    ],
+    measures: measures(
+      [
+        ['population', 'Total population estimate'],
+        ['aggregate_income', 'Aggregate household income; NULL when unknown'],
+      ],
+      ['per_capita_income', 'aggregate_income / population; NULL when either is unknown or population is 0'],
+    ),
   },
   self_employment: {
     name: 'self_employment',
     table: 'cube_self_employment',
     description: 'Households with and without self-employment income (ACS B19053) by neighborhood',
     dimensions: COMMON_DIMENSIONS,
-    measures: [
-      col('households', 'INTEGER', true, 'Households'),
-      col('with_self_employment_income', 'INTEGER', true, 'Households with self-employment income'),
-      col('without_self_employment_income', 'INTEGER', true, 'Households without self-employment income'),
-      col(
+    measures: measures(
+      [
+        ['households', 'Households'],
+        ['with_self_employment_income', 'Households with self-employment income'],
+        ['without_self_employment_income', 'Households without self-employment income'],
+      ],
+      [
         'self_employment_rate',
-        'REAL',
-        true,
         'with_self_employment_income / households; NULL when households is 0 or unknown',
-      ),
-      ...MEMBER_MEASURES,
-    ],
+      ],
+    ),
   },
 };
 

@@ -76,6 +76,18 @@ export function createRunGauges(registry: Registry): Pick<BatchRunMetrics, 'succ
   };
 }
 
+/**
+ * A task's metrics: a registry labelled with the task, the metrics `build` registers in it (`registers`
+ * goes into each metric's options) and the run gauges.
+ */
+export function createTaskMetrics<T extends object>(
+  defaultLabels: Record<string, string>,
+  build: (registers: Registry[]) => T,
+): T & BatchRunMetrics {
+  const registry = createRegistry(defaultLabels);
+  return { ...build([registry]), registry, ...createRunGauges(registry) };
+}
+
 /** Records a successful run (or, for a follower, a successful build or loop): success 1 and the time. */
 export function markSucceeded(metrics: Pick<BatchRunMetrics, 'success' | 'lastSuccess'>): void {
   metrics.success.set(1);

@@ -1,5 +1,7 @@
 // The cube maths: pure functions from one typed record per neighborhood (its latest population event
-// joined with its attributes) to the rows of the three cubes of lib/cubes.ts. No I/O here.
+// joined with its attributes) to the rows of the three cubes of lib/cubes.ts. No I/O here. The task
+// computes the same rows in SQL (cube-sql.ts, reading the facts of FACT_FIELDS below); these
+// functions are the reference its tests compare it with, row for row.
 //
 // NULL rules (a NULL is never summed as 0):
 // - a sector is the sum of its ACS cells; one unknown cell makes the sector unknown;
@@ -220,70 +222,41 @@ function dims(date: string, grain: string, f: NeighborhoodFacts | null, bracket:
   };
 }
 
-// Rows are object literals of one fixed shape per cube (1.5M rows for 250k neighborhoods: a spread
-// or keys added one by one would put them in V8's slow dictionary mode).
-function incomeRow(d: Dims, v: readonly Cell[], neighborhoods: number, unknown: number): CubeRow {
-  const population = v[0] ?? null;
-  const aggregate = v[1] ?? null;
-  return {
-    date: d.date,
-    grain: d.grain,
-    neighborhood: d.neighborhood,
-    neighborhood_id: d.neighborhood_id,
-    income_bracket: d.income_bracket,
-    population,
-    aggregate_income: aggregate,
-    per_capita_income: ratioOrNull(aggregate, population),
-    neighborhoods,
-    unknown_neighborhoods: unknown,
-  };
-}
+/** Each cube's measures in the order of the values handed to cubeRow, and its ratio's positions. */
+const ROW_SHAPES: Record<
+  CubeName,
+  { measures: readonly string[]; ratio: readonly [string, number, number] }
+> = {
+  income: { measures: ['population', 'aggregate_income'], ratio: ['per_capita_income', 1, 0] },
+  self_employment: {
+    measures: ['households', 'with_self_employment_income', 'without_self_employment_income'],
+    ratio: ['self_employment_rate', 1, 0],
+  },
+  health_insurance: { measures: HEALTH_KEYS, ratio: ['uninsured_rate', 4, 0] },
+};
 
-function selfEmploymentRow(d: Dims, v: readonly Cell[], neighborhoods: number, unknown: number): CubeRow {
-  const households = v[0] ?? null;
-  const withIncome = v[1] ?? null;
-  return {
-    date: d.date,
-    grain: d.grain,
-    neighborhood: d.neighborhood,
-    neighborhood_id: d.neighborhood_id,
-    income_bracket: d.income_bracket,
-    households,
-    with_self_employment_income: withIncome,
-    without_self_employment_income: v[2] ?? null,
-    self_employment_rate: ratioOrNull(withIncome, households),
-    neighborhoods,
-    unknown_neighborhoods: unknown,
-  };
-}
-
-/** `v` in HEALTH_KEYS order: total, private, public, both, uninsured. */
-function healthRow(
+/** A row of `cube`: the dimensions, the measures `v`, their ratio, the member counts. */
+function cubeRow(
+  cube: CubeName,
   d: Dims,
-  age: AgeGroup,
   v: readonly Cell[],
-  neighborhoods: number,
-  unknown: number,
+  counts: { neighborhoods: number; unknown: number },
+  age?: AgeGroup,
 ): CubeRow {
-  const total = v[0] ?? null;
-  const uninsured = v[4] ?? null;
-  return {
-    date: d.date,
-    grain: d.grain,
-    neighborhood: d.neighborhood,
-    neighborhood_id: d.neighborhood_id,
-    income_bracket: d.income_bracket,
-    age_group: age,
-    total,
-    private: v[1] ?? null,
-    public: v[2] ?? null,
-    both: v[3] ?? null,
-    uninsured,
-    uninsured_rate: ratioOrNull(uninsured, total),
-    neighborhoods,
-    unknown_neighborhoods: unknown,
-  };
+  const { measures, ratio } = ROW_SHAPES[cube];
+  const row: CubeRow = { ...d, ...(age ? { age_group: age } : {}) };
+  measures.forEach((m, i) => (row[m] = v[i] ?? null));
+  row[ratio[0]] = ratioOrNull(v[ratio[1]] ?? null, v[ratio[2]] ?? null);
+  row.neighborhoods = counts.neighborhoods;
+  row.unknown_neighborhoods = counts.unknown;
+  return row;
 }
+
+const member = (values: readonly Cell[]) => ({
+  neighborhoods: 1,
+  unknown: values.every((v) => v !== null) ? 0 : 1,
+});
+const rollupCounts = (acc: Acc) => ({ neighborhoods: acc.members, unknown: unknownCount(acc) });
 
 /**
  * Every row of the three cubes for one date, streamed to `sink` in one pass over the neighborhoods
@@ -302,10 +275,8 @@ export function emitCubes(date: string, facts: readonly NeighborhoodFacts[], sin
 
     const income = [f.population, f.aggregateIncome];
     const se = [f.households, f.withSelfEmploymentIncome, f.withoutSelfEmploymentIncome];
-    const incomeKnown = income.every((v) => v !== null);
-    const seKnown = se.every((v) => v !== null);
-    sink('income', incomeRow(base, income, 1, incomeKnown ? 0 : 1));
-    sink('self_employment', selfEmploymentRow(base, se, 1, seKnown ? 0 : 1));
+    sink('income', cubeRow('income', base, income, member(income)));
+    sink('self_employment', cubeRow('self_employment', base, se, member(se)));
     for (const t of targets) {
       accumulate(t.income, income);
       accumulate(t.selfEmployment, se);
@@ -313,7 +284,7 @@ export function emitCubes(date: string, facts: readonly NeighborhoodFacts[], sin
     for (const age of AGE_GROUPS) {
       const h = f.health[age];
       const values = [h.total, h.private, h.public, h.both, h.uninsured];
-      sink('health_insurance', healthRow(base, age, values, 1, values.every((v) => v !== null) ? 0 : 1));
+      sink('health_insurance', cubeRow('health_insurance', base, values, member(values), age));
       for (const t of targets) accumulate(t.health[age], values);
     }
   }
@@ -322,19 +293,14 @@ export function emitCubes(date: string, facts: readonly NeighborhoodFacts[], sin
     [dims(date, 'city', null, null), city],
   ];
   for (const [base, g] of rollups) {
-    sink('income', incomeRow(base, rolled(g.income), g.income.members, unknownCount(g.income)));
+    sink('income', cubeRow('income', base, rolled(g.income), rollupCounts(g.income)));
     sink(
       'self_employment',
-      selfEmploymentRow(
-        base,
-        rolled(g.selfEmployment),
-        g.selfEmployment.members,
-        unknownCount(g.selfEmployment),
-      ),
+      cubeRow('self_employment', base, rolled(g.selfEmployment), rollupCounts(g.selfEmployment)),
     );
     for (const age of AGE_GROUPS) {
       const acc = g.health[age];
-      sink('health_insurance', healthRow(base, age, rolled(acc), acc.members, unknownCount(acc)));
+      sink('health_insurance', cubeRow('health_insurance', base, rolled(acc), rollupCounts(acc), age));
     }
   }
 }

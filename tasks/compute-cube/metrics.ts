@@ -1,7 +1,7 @@
 // compute-cube metrics, pushed to the Pushgateway (job compute_cube, grouped by date) at the end of
 // every run, failed runs included (pipeline_task_success 0). `--follow` serves the same ones on its own
 // /metrics, plus its checks and the cubes' freshness measured at scrape time.
-import { Counter, Gauge, createRegistry, createRunGauges, type Registry } from '../../lib/metrics.ts';
+import { Counter, Gauge, createTaskMetrics, type Registry } from '../../lib/metrics.ts';
 
 export interface CubeMetrics {
   registry: Registry;
@@ -24,10 +24,7 @@ export interface CubeFollowMetrics extends CubeMetrics {
 }
 
 export function createCubeMetrics(): CubeMetrics {
-  const registry = createRegistry({ task: 'compute_cube' });
-  const registers = [registry];
-  return {
-    registry,
+  return createTaskMetrics({ task: 'compute_cube' }, (registers) => ({
     rowsIn: new Counter({
       name: 'compute_cube_rows_in_total',
       help: 'Latest rows read from donnees_formatees_latest',
@@ -50,7 +47,6 @@ export function createCubeMetrics(): CubeMetrics {
       labelNames: ['phase'],
       registers,
     }),
-    ...createRunGauges(registry),
     newestEvent: new Gauge({
       name: 'cube_data_newest_event_timestamp_seconds',
       help: 'producedAt of the newest event reflected in the cubes of the last build (time() minus it is their freshness)',
@@ -61,7 +57,7 @@ export function createCubeMetrics(): CubeMetrics {
       help: 'Last build: seconds from the newest producedAt of its input to the swap of the new cubes',
       registers,
     }),
-  };
+  }));
 }
 
 /** The batch metrics plus what only a long-lived follower can tell (served on its /metrics). */

@@ -1,6 +1,6 @@
 // transform-hdfs metrics, pushed to the Pushgateway (job transform_hdfs, grouped by date) at the
 // end of every run, failed runs included (pipeline_task_success 0).
-import { Counter, Gauge, createRegistry, createRunGauges, type Registry } from '../../lib/metrics.ts';
+import { Counter, Gauge, createTaskMetrics, type Registry } from '../../lib/metrics.ts';
 
 export interface TransformMetrics {
   registry: Registry;
@@ -14,10 +14,7 @@ export interface TransformMetrics {
 }
 
 export function createTransformMetrics(): TransformMetrics {
-  const registry = createRegistry({ task: 'transform_hdfs' });
-  const registers = [registry];
-  return {
-    registry,
+  return createTaskMetrics({ task: 'transform_hdfs' }, (registers) => ({
     rowsIn: new Counter({
       name: 'transform_rows_in_total',
       help: 'Data rows read per source',
@@ -42,6 +39,5 @@ export function createTransformMetrics(): TransformMetrics {
       registers,
     }),
     duration: new Gauge({ name: 'transform_duration_seconds', help: 'Duration of the run', registers }),
-    ...createRunGauges(registry),
-  };
+  }));
 }
