@@ -42,11 +42,21 @@ export class JoinedRowEncoder {
     const buf = this.buf;
     buf[this.pos++] = 44; // ','
     if (v === null) return;
+    if (Number.isInteger(v) && v >= 0 && v < 0x80000000) {
+      // Almost every census value: int32 arithmetic, no Math.floor.
+      let digits = 1;
+      for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+      let x = v | 0;
+      let i = this.pos + digits - 1;
+      do {
+        const q = (x / 10) | 0;
+        buf[i--] = 48 + x - q * 10;
+        x = q;
+      } while (x > 0);
+      this.pos += digits;
+      return;
+    }
     if (Number.isInteger(v) && v >= 0 && v < 1e15) {
-      if (v === 0) {
-        buf[this.pos++] = 48;
-        return;
-      }
       let digits = 0;
       for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
       let x = v;
