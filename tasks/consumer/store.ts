@@ -168,13 +168,15 @@ function isLater(e: StoredEvent, than: StoredEvent): boolean {
 
 /** Per (date, Id), the latest of `events` (pure). */
 export function latestPerId(events: readonly StoredEvent[]): StoredEvent[] {
-  const latest = new Map<string, StoredEvent>();
+  // By date, then by Id: number keys, no key string built per event.
+  const byDate = new Map<string, Map<number, StoredEvent>>();
   for (const e of events) {
-    const key = `${e.date}|${e.id}`;
-    const cur = latest.get(key);
-    if (cur === undefined || isLater(e, cur)) latest.set(key, e);
+    let latest = byDate.get(e.date);
+    if (latest === undefined) byDate.set(e.date, (latest = new Map()));
+    const cur = latest.get(e.id);
+    if (cur === undefined || isLater(e, cur)) latest.set(e.id, e);
   }
-  return [...latest.values()];
+  return [...byDate.values()].flatMap((latest) => [...latest.values()]);
 }
 
 export class StaleBatchError extends Error {
@@ -208,16 +210,21 @@ function prepareStatements(db: Db) {
   };
 }
 
+/** The columns events and latest_events share, first in both: event_id, date, loop, id. */
+function bindEventKey(p: unknown[], at: number, e: StoredEvent): void {
+  p[at] = e.eventId;
+  p[at + 1] = e.date;
+  p[at + 2] = e.loop;
+  p[at + 3] = e.id;
+}
+
 const EVENT_INSERT: ChunkedInsertSpec<StoredEvent> = {
   head: `INSERT OR IGNORE INTO events (event_id, date, loop, id, neighborhood, population_estimate_total,
     population_margin_of_error_total, produced_at, kafka_partition, kafka_offset)`,
   width: 10,
   rowsPerStatement: 100,
   bind: (p, at, e) => {
-    p[at] = e.eventId;
-    p[at + 1] = e.date;
-    p[at + 2] = e.loop;
-    p[at + 3] = e.id;
+    bindEventKey(p, at, e);
     p[at + 4] = e.neighborhood;
     p[at + 5] = e.populationEstimateTotal;
     p[at + 6] = e.populationMarginOfErrorTotal;
@@ -230,7 +237,7 @@ const EVENT_INSERT: ChunkedInsertSpec<StoredEvent> = {
 // Latest = highest loop, then highest (partition, offset): one Id always lands on one partition,
 // so within a date the offset orders the resends of one loop.
 const LATEST_UPSERT: ChunkedInsertSpec<StoredEvent> = {
-  head: 'INSERT INTO latest_events (date, id, event_id, loop, kafka_partition, kafka_offset)',
+  head: 'INSERT INTO latest_events (event_id, date, loop, id, kafka_partition, kafka_offset)',
   width: 6,
   rowsPerStatement: 100,
   tail: `ON CONFLICT (date, id) DO UPDATE SET
@@ -239,10 +246,7 @@ const LATEST_UPSERT: ChunkedInsertSpec<StoredEvent> = {
     WHERE (excluded.loop, excluded.kafka_partition, excluded.kafka_offset)
         > (latest_events.loop, latest_events.kafka_partition, latest_events.kafka_offset)`,
   bind: (p, at, e) => {
-    p[at] = e.date;
-    p[at + 1] = e.id;
-    p[at + 2] = e.eventId;
-    p[at + 3] = e.loop;
+    bindEventKey(p, at, e);
     p[at + 4] = e.partition;
     p[at + 5] = e.offset;
   },
@@ -410,13 +414,14 @@ export class EventStore {
     let header: JoinedHeader | undefined;
     let insert: ChunkedInsert<readonly string[]> | undefined;
     let rows = 0;
+    // Rows stay buffered across batches (a CSV batch is smaller than one multi-row statement):
+    // only the very last rows go in one at a time.
     const write = this.db.transaction((records: readonly (readonly string[])[]) => {
       for (const record of records) {
         if (joinedId(record, header!.idIndex) === undefined) continue;
         insert!.add(record);
         rows++;
       }
-      insert!.flush();
     });
     for await (const batch of batches) {
       if (batch.length === 0) continue;
@@ -429,6 +434,7 @@ export class EventStore {
       write(records);
     }
     if (header === undefined) throw new Error(`all_data_joined of ${date} is empty (no header)`);
+    this.db.transaction(() => insert!.flush())();
     return { header, rows };
   }
 
