@@ -73,10 +73,13 @@ describe('parsePopulationMessage', () => {
   });
 
   it('rejects a key that is not the id (partitioning relies on it)', () => {
-    expect(parsePopulationMessage(buf(good), Buffer.from('4'))).toMatchObject({
-      reason: 'schema_mismatch',
-      detail: expect.stringContaining('key'),
-    });
+    for (const key of ['4', `0${good.id}`, `${good.id}0`, `+${good.id}`, `${good.id} `, 'x'.repeat(20)]) {
+      expect(parsePopulationMessage(buf(good), Buffer.from(key)), key).toMatchObject({
+        reason: 'schema_mismatch',
+        detail: expect.stringContaining('key'),
+      });
+    }
+    expect(parsePopulationMessage(buf(good), Buffer.from(String(good.id)))).toMatchObject({ id: good.id });
   });
 
   it.each([

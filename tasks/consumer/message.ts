@@ -64,6 +64,18 @@ export function isRejection(value: PopulationEvent | Rejection): value is Reject
   return (value as Rejection).reason !== undefined;
 }
 
+/** The key's bytes are `String(id)` (compared without building strings: this runs per message). */
+function keyIsId(key: Buffer, id: number): boolean {
+  if (key.length > 16 || (key[0] === 0x30 && key.length > 1)) return false;
+  let n = 0;
+  for (let i = 0; i < key.length; i++) {
+    const digit = key[i]! - 0x30;
+    if (digit < 0 || digit > 9) return false;
+    n = n * 10 + digit;
+  }
+  return n === id;
+}
+
 function reject(reason: RejectReason, detail: string): Rejection {
   return { reason, detail };
 }
@@ -142,7 +154,7 @@ export function parsePopulationMessage(
   if (producedAt.length > LIMITS.producedAtChars) {
     return reject('oversized', `producedAt longer than ${LIMITS.producedAtChars} characters`);
   }
-  if (key !== null && key.length > 0 && key.toString('utf8') !== String(id)) {
+  if (key !== null && key.length > 0 && !keyIsId(key, id)) {
     return reject(
       'schema_mismatch',
       `key ${JSON.stringify(key.toString('utf8').slice(0, 40))} is not the id ${id}`,
