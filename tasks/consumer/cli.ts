@@ -170,8 +170,10 @@ async function runParent(run: ConsumerRun): Promise<void> {
       metricsPort: run.metricsPort,
       stopSignal: run.stopped,
       log: run.log,
-      // A small young generation too: batches are short-lived, 4 MB semi-spaces keep them there.
-      nodeArgs: [`--max-old-space-size=${run.memory.heapMb}`, '--max-semi-space-size=4'],
+      nodeArgs: [
+        `--max-old-space-size=${run.memory.heapMb}`,
+        `--max-semi-space-size=${run.memory.semiSpaceMb}`,
+      ],
     });
     metrics.processed.inc(total.stored);
     metrics.errors.inc(total.deadLetters);

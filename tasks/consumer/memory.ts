@@ -15,6 +15,12 @@ export interface ConsumerMemoryPlan {
   cacheMb: number;
   /** V8 old-generation cap of each forked worker, MB (undefined: one process, not capped). */
   heapMb: number | undefined;
+  /**
+   * V8 semi-space of each forked worker, MB: a 16th of its share, 4 to 16 MB. Large enough that a
+   * batch's messages die young (with 4 MB they were promoted, and old-generation collections took a
+   * fifth of a worker's time); the young generation costs three of them.
+   */
+  semiSpaceMb: number | undefined;
 }
 
 /**
@@ -33,5 +39,6 @@ export function consumerMemoryPlan(maxMemoryMb: number, workers: number): Consum
   return {
     cacheMb: Math.min(64, Math.round(share / 8)),
     heapMb: forked ? Math.round(share / 2) : undefined,
+    semiSpaceMb: forked ? Math.max(4, Math.min(16, Math.floor(share / 16))) : undefined,
   };
 }
