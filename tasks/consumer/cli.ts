@@ -12,7 +12,7 @@ import { LOADER_CACHE_MB, consumerMemoryPlan, type ConsumerMemoryPlan } from './
 import { createConsumerMetrics, type ConsumerMetrics } from './metrics.ts';
 import { runConsumer, type ConsumerSummary } from './run.ts';
 import { EventStore } from './store.ts';
-import { runWorkers, WORKER_ENV } from './workers.ts';
+import { forkJoinedLoader, runWorkers, WORKER_ENV } from './workers.ts';
 
 interface Flags {
   date?: string;
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
   // A connection failure anywhere reads as one line naming the brokers.
   await withBrokerErrors(config.kafka.brokers, () => {
     const run = consumerRun(flags, config);
+    if (process.env[WORKER_ENV.loadJoined] !== undefined) return loadJoined(run);
     return flags.workers > 1 && !run.isWorker ? runParent(run) : runSingle(run);
   });
 }
@@ -153,15 +154,9 @@ async function runParent(run: ConsumerRun): Promise<void> {
   const summary = await recorded(run, async () => {
     await run.ensureTopic(config.kafka.topic, config.kafka.partitions);
     await run.ensureTopic(config.kafka.dlqTopic, config.kafka.partitions);
-    const store = new EventStore(config.sqlite.dbPath, { cacheMb: LOADER_CACHE_MB });
-    try {
-      const opened = await run.openJoined(config.date);
-      if (opened && store.joinedSource(config.date) !== opened.source) {
-        await store.loadJoinedAttributes(config.date, opened.batches, opened.source);
-      }
-    } finally {
-      store.close();
-    }
+    // In a child that exits before the workers start: the parse's garbage (a 250k-row file is
+    // ~140 MB of CSV) leaves with it instead of staying in this process's heap for the whole run.
+    await forkJoinedLoader();
     const total = await runWorkers({
       workers: run.flags.workers,
       follow: run.follow,
@@ -181,6 +176,21 @@ async function runParent(run: ConsumerRun): Promise<void> {
     return total;
   });
   report(run, summary);
+}
+
+/** The joined loader child of a --workers parent: (re)loads the date's joined rows if they changed. */
+async function loadJoined(run: ConsumerRun): Promise<void> {
+  const { config } = run;
+  const store = new EventStore(config.sqlite.dbPath, { cacheMb: LOADER_CACHE_MB });
+  try {
+    const opened = await run.openJoined(config.date);
+    if (opened && store.joinedSource(config.date) !== opened.source) {
+      const rows = await store.loadJoinedAttributes(config.date, opened.batches, opened.source);
+      run.log.info({ date: config.date, rows, source: opened.source }, 'joined attributes loaded');
+    }
+  } finally {
+    store.close();
+  }
 }
 
 /** One consumer process: alone, or one worker of a parent (which gets its summary). */

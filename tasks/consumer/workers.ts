@@ -11,6 +11,8 @@ export const WORKER_ENV = {
   index: 'CONSUMER_WORKER_INDEX',
   /** Bounded mode: the end offsets fixed by the parent, JSON [[partition, {low, high}], ...]. */
   endOffsets: 'CONSUMER_END_OFFSETS',
+  /** Set in the parent's joined loader child: load the date's joined rows, then exit. */
+  loadJoined: 'CONSUMER_LOAD_JOINED',
 } as const;
 
 export interface WorkersOptions {
@@ -45,6 +47,18 @@ export function combineSummaries(parts: readonly ConsumerSummary[], seconds: num
   }
   total.messagesPerSecond = Math.round((total.stored + total.deadLetters) / seconds);
   return total;
+}
+
+/** Runs this CLI again (same flags) as the joined loader child; rejects when it fails. */
+export async function forkJoinedLoader(): Promise<void> {
+  const child = fork(process.argv[1]!, process.argv.slice(2), {
+    env: { ...process.env, [WORKER_ENV.loadJoined]: '1', PUSHGATEWAY_URL: '', METRICS_PORT: '0' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const code = await new Promise<number>((resolve) =>
+    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+  );
+  if (code !== 0) throw new Error(`the joined-attributes loader failed (exit ${code})`);
 }
 
 export async function runWorkers(opts: WorkersOptions): Promise<ConsumerSummary> {
