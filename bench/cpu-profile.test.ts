@@ -8,6 +8,9 @@ describe('ownerOf', () => {
     expect(ownerOf('node:internal/streams/readable')).toBe('node internals');
     expect(ownerOf('file:///work/main/tasks/consumer/store.ts')).toBe('tasks/consumer/store.ts');
     expect(ownerOf('')).toBe('(native/gc/idle)');
+    expect(ownerOf('data:text/javascript;bundle=tasks/producer/sender-worker.ts;base64,dmFy')).toBe(
+      'tasks/producer/sender-worker.ts (bundled)',
+    );
   });
 });
 

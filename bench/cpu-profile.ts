@@ -23,6 +23,9 @@ export interface Share {
 export function ownerOf(url: string): string {
   if (url === '') return '(native/gc/idle)';
   if (url.startsWith('node:')) return 'node internals';
+  // A module bundled at run time and loaded from a data: URL names its source (producer senders).
+  const bundle = /^data:[^,]*;bundle=([^;,]+)/.exec(url);
+  if (bundle) return `${bundle[1]} (bundled)`;
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) {
     const rest = url.slice(nm + 'node_modules/'.length).split('/');

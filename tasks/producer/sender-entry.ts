@@ -8,6 +8,11 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'esbuild';
 
 const SOURCE = fileURLToPath(new URL('./sender-worker.ts', import.meta.url));
+/**
+ * The name stack traces and CPU profiles give the bundle (`sourceURL`), instead of its data: URL
+ * (tens of kB of base64). No file has that name.
+ */
+const BUNDLE_NAME = new URL('./sender-worker.bundle.js', import.meta.url).href;
 
 /** Bare specifiers (packages) resolve to absolute file URLs: a data: module cannot resolve them. */
 const packagesByUrl: Plugin = {
@@ -33,8 +38,10 @@ async function bundle(): Promise<URL> {
       logLevel: 'silent',
       plugins: [packagesByUrl],
     });
-    const code = result.outputFiles[0]!.text;
-    return new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+    const code = `${result.outputFiles[0]!.text}//# sourceURL=${BUNDLE_NAME}\n`;
+    // `bundle=` names the source in CPU profiles (bench/cpu-profile.ts), which show a module's URL.
+    const base64 = Buffer.from(code).toString('base64');
+    return new URL(`data:text/javascript;bundle=tasks/producer/sender-worker.ts;base64,${base64}`);
   } finally {
     // The esbuild service process would otherwise live as long as the producer.
     await esbuild.stop();
