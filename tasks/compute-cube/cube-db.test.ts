@@ -102,7 +102,9 @@ describe('writeCubeDb', () => {
     ]);
     db.close();
   });
+});
 
+describe('writeCubeDb: failures, readers and concurrent runs', () => {
   it('leaves the current file untouched when a build fails', () => {
     const file = tmpDb();
     writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 1))), run('2026-01-01'));

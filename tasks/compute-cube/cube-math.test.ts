@@ -168,7 +168,9 @@ describe('roll-ups', () => {
     const perCapita = brackets.map((r) => r.per_capita_income as number);
     expect([...perCapita].sort((a, b) => a - b)).toEqual(perCapita);
   });
+});
 
+describe('roll-ups with unknown members', () => {
   it('leaves a roll-up NULL when no member is known, and excludes a member with one unknown cell', () => {
     const counts = (v: number | null): HealthCounts => ({
       total: v === null ? null : 4 * v,

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { CubeRow } from '../../lib/cubes.ts';
+import { AGE_GROUPS, type CubeRow } from '../../lib/cubes.ts';
 import {
   buildCubes,
   factsReader,
@@ -47,7 +47,9 @@ describe('compute-cube SQL build', () => {
     for (const cube of ['income', 'self_employment', 'health_insurance'] as const)
       expect(typed(sql[cube])).toEqual(typed(reference[cube]));
   });
+});
 
+describe('compute-cube SQL build on made-up facts', () => {
   it('gives the reference rows on unknown cells, zero denominators, ties and empty brackets', () => {
     const counts = (v: number | null, total = v === null ? null : 4 * v): HealthCounts => ({
       total,
@@ -101,5 +103,28 @@ describe('compute-cube SQL build', () => {
       neighborhoods: 9,
       unknown_neighborhoods: 4,
     });
+  });
+
+  it('gives the reference rows when fewer than five neighborhoods are ranked (empty brackets between)', () => {
+    const { columns, rows } = rawRows(
+      [1, 2, 3].map((id) => ({
+        id,
+        neighborhood: `N${4 - id}`,
+        population: id === 3 ? null : 10,
+        aggregateIncome: 100 * id,
+        health: Object.fromEntries(
+          AGE_GROUPS.map((a) => [a, { total: 4, private: 1, public: 1, both: 1, uninsured: 1 }]),
+        ) as NeighborhoodFacts['health'],
+        households: 1,
+        withSelfEmploymentIncome: 1,
+        withoutSelfEmploymentIncome: 0,
+      })),
+    );
+    const { sql, reference } = bothWays(columns, rows);
+    expect(typed(sql.income)).toEqual(typed(reference.income));
+    expect(typed(sql.health_insurance)).toEqual(typed(reference.health_insurance));
+    // Two ranked: brackets 1 and 3 (floor(rank * 5 / 2) + 1), 2, 4 and 5 empty.
+    const members = sql.income.filter((r) => r.grain === 'income_bracket').map((r) => r.neighborhoods);
+    expect(members).toEqual([1, 0, 1, 0, 0]);
   });
 });

@@ -74,7 +74,9 @@ describe('runComputeCube', () => {
     expect(after[0]).toEqual(before[0]);
     expect(after[1]!.population).toBe(before[1]!.population * 2);
   });
+});
 
+describe('runComputeCube: freshness and unusable input', () => {
   it('measures the build from the newest producedAt of its input (cube_runs, summary, metrics)', async () => {
     const dbPath = await inputDb(['2026-01-01']);
     const db = new Database(dbPath);
