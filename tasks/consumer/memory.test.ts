@@ -4,8 +4,8 @@ import { consumerMemoryPlan } from './memory.ts';
 describe('consumerMemoryPlan', () => {
   it('splits the budget among the workers after the parent share', () => {
     // (600 - 150) / 2 = 225 MB per worker.
-    expect(consumerMemoryPlan(600, 2)).toEqual({ cacheMb: 28, heapMb: 113, semiSpaceMb: 14 });
-    expect(consumerMemoryPlan(600, 3)).toEqual({ cacheMb: 19, heapMb: 75, semiSpaceMb: 9 });
+    expect(consumerMemoryPlan(600, 2)).toEqual({ cacheMb: 28, heapMb: 113, semiSpaceMb: 16 });
+    expect(consumerMemoryPlan(600, 3)).toEqual({ cacheMb: 19, heapMb: 75, semiSpaceMb: 16 });
     expect(consumerMemoryPlan(1200, 3)).toEqual({ cacheMb: 44, heapMb: 175, semiSpaceMb: 16 });
   });
 
