@@ -44,7 +44,7 @@ const program = new Command('bench')
   .option('--messages <n>', 'messages produced and consumed (default 5M, 1M with --quick)', positiveInt)
   .option('--seed <s>', 'generator seed', 'bench')
   .option('--dirty <f>', 'generator dirt fraction', '0.01')
-  .option('--consumer-workers <n>', 'consumer --workers', positiveInt, 2)
+  .option('--consumer-workers <n>', 'consumer --workers (default 3: one per partition)', positiveInt, 3)
   .option('--api-seconds <n>', 'seconds per API load run (default 10, 5 with --quick)', positiveInt)
   .option('--api-connections <n>', 'concurrent connections of the API load', positiveInt, 50)
   .option(

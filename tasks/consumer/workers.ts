@@ -2,6 +2,11 @@
 // one thread, so one process is CPU-bound; processes split the partitions and SQLite (WAL, one
 // immediate transaction per batch, busy_timeout) serialises their commits.
 import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bundleEsm, nodeFlagsWithoutTsx } from '../../lib/esm-bundle.ts';
 import { fetchEndOffsets, type Kafka } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import { emptySummary, type ConsumerSummary } from './run.ts';
@@ -61,18 +66,39 @@ export async function forkJoinedLoader(): Promise<void> {
   if (code !== 0) throw new Error(`the joined-attributes loader failed (exit ${code})`);
 }
 
+/**
+ * This CLI as one plain-JavaScript file for the workers, in a temporary directory (removed by
+ * `dispose`): a worker started through tsx carries its loader and an esbuild process, ~45 MB each.
+ */
+async function workerScript(): Promise<{ file: string; dispose: () => void }> {
+  const cli = process.argv[1]!;
+  const code = await bundleEsm(cli, `${pathToFileURL(cli).href}.bundle.js`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'consumer-workers-'));
+  const file = path.join(dir, 'consumer.mjs');
+  writeFileSync(file, code);
+  return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 export async function runWorkers(opts: WorkersOptions): Promise<ConsumerSummary> {
+  const script = await workerScript();
+  try {
+    return await forkWorkers(opts, script.file);
+  } finally {
+    script.dispose();
+  }
+}
+
+async function forkWorkers(opts: WorkersOptions, script: string): Promise<ConsumerSummary> {
   const started = process.hrtime.bigint();
   // Bounded mode: the end offsets are fixed once here, so that every worker stops at the same place.
   const endOffsets = opts.follow
     ? undefined
     : JSON.stringify([...(await fetchEndOffsets(opts.kafka, opts.topic))]);
-  const script = process.argv[1]!;
   const args = process.argv.slice(2);
   const summaries: ConsumerSummary[] = [];
   const processes = Array.from({ length: opts.workers }, (_, i) =>
     fork(script, args, {
-      execArgv: [...process.execArgv, ...(opts.nodeArgs ?? [])],
+      execArgv: [...nodeFlagsWithoutTsx(process.execArgv), ...(opts.nodeArgs ?? [])],
       env: {
         ...process.env,
         [WORKER_ENV.index]: String(i),

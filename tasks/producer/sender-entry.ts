@@ -2,10 +2,10 @@
 // through tsx would register tsx's loader in its own isolate: a loader-hooks thread and an esbuild
 // service process per sender (~25 MB each, most of what the producer's process tree weighed beyond
 // Node itself). Instead, sender-worker.ts and the project modules it imports are bundled once per
-// process by esbuild (the compiler tsx itself runs), and every thread loads that bundle from a data:
-// URL; packages (kafkajs, pino) stay outside it and are imported by their absolute file URLs.
+// process (lib/esm-bundle.ts), and every thread loads that bundle from a data: URL; packages
+// (kafkajs, pino) stay outside it and are imported by their absolute file URLs.
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from 'esbuild';
+import { bundleEsm } from '../../lib/esm-bundle.ts';
 
 const SOURCE = fileURLToPath(new URL('./sender-worker.ts', import.meta.url));
 /**
@@ -14,38 +14,11 @@ const SOURCE = fileURLToPath(new URL('./sender-worker.ts', import.meta.url));
  */
 const BUNDLE_NAME = new URL('./sender-worker.bundle.js', import.meta.url).href;
 
-/** Bare specifiers (packages) resolve to absolute file URLs: a data: module cannot resolve them. */
-const packagesByUrl: Plugin = {
-  name: 'packages-by-url',
-  setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, ({ path }) => ({
-      path: path.startsWith('node:') ? path : import.meta.resolve(path),
-      external: true,
-    }));
-  },
-};
-
 async function bundle(): Promise<URL> {
-  const esbuild = await import('esbuild');
-  try {
-    const result = await esbuild.build({
-      entryPoints: [SOURCE],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      plugins: [packagesByUrl],
-    });
-    const code = `${result.outputFiles[0]!.text}//# sourceURL=${BUNDLE_NAME}\n`;
-    // `bundle=` names the source in CPU profiles (bench/cpu-profile.ts), which show a module's URL.
-    const base64 = Buffer.from(code).toString('base64');
-    return new URL(`data:text/javascript;bundle=tasks/producer/sender-worker.ts;base64,${base64}`);
-  } finally {
-    // The esbuild service process would otherwise live as long as the producer.
-    await esbuild.stop();
-  }
+  const code = await bundleEsm(SOURCE, BUNDLE_NAME);
+  // `bundle=` names the source in CPU profiles (bench/cpu-profile.ts), which show a module's URL.
+  const base64 = Buffer.from(code).toString('base64');
+  return new URL(`data:text/javascript;bundle=tasks/producer/sender-worker.ts;base64,${base64}`);
 }
 
 let entry: Promise<URL> | undefined;
