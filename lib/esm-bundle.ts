@@ -40,13 +40,15 @@ export async function bundleEsm(entryFile: string, name: string): Promise<string
   }
 }
 
+// `tsx` itself (as `node --import tsx` spells it) or a file inside the tsx package.
+const TSX_ARG = /(^|=|[\\/])tsx($|[\\/])/;
+const isTsx = (arg: string | undefined) => !!arg && TSX_ARG.test(arg);
+
 /** The parent's Node flags without tsx's loader flags (a bundle needs none). */
 export function nodeFlagsWithoutTsx(execArgv: readonly string[]): string[] {
   const flags: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const flag = execArgv[i]!;
-    // `tsx` itself (as `node --import tsx` spells it) or a file inside the tsx package.
-    const isTsx = (arg: string | undefined) => !!arg && /(^|=|[\\/])tsx($|[\\/])/.test(arg);
     if ((flag === '--require' || flag === '-r' || flag === '--import') && isTsx(execArgv[i + 1])) i++;
     else if (!isTsx(flag)) flags.push(flag);
   }

@@ -1,7 +1,7 @@
 // --workers N: N consumer processes in one consumer group. kafkajs decodes and the worker parses on
 // one thread, so one process is CPU-bound; processes split the partitions and SQLite (WAL, one
 // immediate transaction per batch, busy_timeout) serialises their commits.
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,15 +54,18 @@ export function combineSummaries(parts: readonly ConsumerSummary[], seconds: num
   return total;
 }
 
+/** A child's exit code once it exits; 1 when a signal ended it. */
+function exitCode(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
 /** Runs this CLI again (same flags) as the joined loader child; rejects when it fails. */
 export async function forkJoinedLoader(): Promise<void> {
   const child = fork(process.argv[1]!, process.argv.slice(2), {
     env: { ...process.env, [WORKER_ENV.loadJoined]: '1', PUSHGATEWAY_URL: '', METRICS_PORT: '0' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  const code = await new Promise<number>((resolve) =>
-    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
-  );
+  const code = await exitCode(child);
   if (code !== 0) throw new Error(`the joined-attributes loader failed (exit ${code})`);
 }
 
@@ -114,19 +117,11 @@ async function forkWorkers(opts: WorkersOptions, script: string): Promise<Consum
   void opts.stopSignal.then(() => {
     for (const child of processes) if (child.exitCode === null) child.kill('SIGTERM');
   });
-  const handles = await Promise.all(
-    processes.map(
-      (child) =>
-        new Promise<{ code: number }>((resolve) => {
-          child.on('message', (m) => summaries.push(m as ConsumerSummary));
-          child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0) }));
-        }),
-    ),
-  );
-  const failed = handles.filter((h) => h.code !== 0);
+  for (const child of processes) child.on('message', (m) => summaries.push(m as ConsumerSummary));
+  const failed = (await Promise.all(processes.map(exitCode))).filter((code) => code !== 0);
   if (failed.length > 0)
     throw new Error(
-      `${failed.length} of ${opts.workers} consumer workers failed (exit ${failed.map((f) => f.code).join(', ')})`,
+      `${failed.length} of ${opts.workers} consumer workers failed (exit ${failed.join(', ')})`,
     );
   return combineSummaries(summaries, Number(process.hrtime.bigint() - started) / 1e9);
 }
