@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { formatCsvField, formatCsvLine } from '../../lib/csv.ts';
 import { KEY_COLUMNS, SOURCES, columnMapping } from '../../lib/sources.ts';
 import type { Cell, Reject } from './clean-source.ts';
+import { decimalMantissa, decimalScale } from './decimal.ts';
 import { ATTRIBUTE_SOURCES, joinedColumns, type JoinedRow } from './join.ts';
 
 export const REJECTS_HEADER = ['source', 'line', 'id', 'reason', 'raw'] as const;
@@ -67,6 +68,11 @@ export class JoinedRowEncoder {
       this.pos += digits;
       return;
     }
+    const scale = decimalScale(v);
+    if (scale > 0) {
+      this.pos = writeFixed(buf, this.pos, decimalMantissa(v, scale), scale);
+      return;
+    }
     this.pos += buf.write(String(v), this.pos, 'latin1');
   }
 
@@ -95,6 +101,30 @@ export class JoinedRowEncoder {
     this.pos = 0;
     this.onChunk(chunk);
   }
+}
+
+/**
+ * Writes the integer m (< 10^15) with a decimal point k digits from the right (`0.` first when m <
+ * 10^k) at buf[pos], right to left; returns the position after it.
+ */
+export function writeFixed(buf: Buffer, pos: number, m: number, k: number): number {
+  let digits = 1;
+  for (let x = m; x >= 10; x = Math.floor(x / 10)) digits++;
+  const end = pos + (digits > k ? digits : k + 1) + 1;
+  let i = end - 1;
+  let x = m;
+  for (let f = 0; f < k; f++) {
+    const q = Math.floor(x / 10);
+    buf[i--] = 48 + x - q * 10;
+    x = q;
+  }
+  buf[i--] = 46; // '.'
+  do {
+    const q = Math.floor(x / 10);
+    buf[i--] = 48 + x - q * 10;
+    x = q;
+  } while (x > 0);
+  return end;
 }
 
 /** The `reason` column of rejects.csv: the code, then what exactly was wrong. */
