@@ -12,7 +12,7 @@ import { LOADER_CACHE_MB, consumerMemoryPlan, type ConsumerMemoryPlan } from './
 import { createConsumerMetrics, type ConsumerMetrics } from './metrics.ts';
 import { runConsumer, type ConsumerSummary } from './run.ts';
 import { EventStore } from './store.ts';
-import { forkJoinedLoader, runWorkers, WORKER_ENV } from './workers.ts';
+import { joinedLoadedByParent, runWorkers, WORKER_ENV } from './workers.ts';
 
 interface Flags {
   date?: string;
@@ -146,17 +146,14 @@ function report(run: ConsumerRun, summary: ConsumerSummary): void {
 }
 
 /**
- * Parent of N workers: check the broker, load the date's joined rows and fix the end offsets once,
- * then fork the workers (same flags) and add up their summaries.
+ * Parent of N workers: check the broker, fix the end offsets once, fork the joined loader child and
+ * the workers (same flags), and add up the workers' summaries.
  */
 async function runParent(run: ConsumerRun): Promise<void> {
   const { config, metrics } = run;
   const summary = await recorded(run, async () => {
     await run.ensureTopic(config.kafka.topic, config.kafka.partitions);
     await run.ensureTopic(config.kafka.dlqTopic, config.kafka.partitions);
-    // In a child that exits before the workers start: the parse's garbage (a 250k-row file is
-    // ~140 MB of CSV) leaves with it instead of staying in this process's heap for the whole run.
-    await forkJoinedLoader();
     const total = await runWorkers({
       workers: run.flags.workers,
       follow: run.follow,
@@ -215,7 +212,7 @@ async function runSingle(run: ConsumerRun): Promise<void> {
         ...(endOffsets
           ? { endOffsets: new Map(JSON.parse(endOffsets) as [number, { low: number; high: number }][]) }
           : {}),
-        skipJoinedReload: run.isWorker,
+        ...(run.isWorker ? { joinedLoadedElsewhere: joinedLoadedByParent() } : {}),
         partitionsConsumedConcurrently: flags.concurrency,
         maxBytesPerPartition: flags.maxBytesPerPartition,
         progressIntervalMs: 5000,

@@ -230,6 +230,24 @@ describe('consumer against the real Kafka and SQLite', () => {
     db.close();
   });
 
+  it('--workers 2: a joined file that fails to load fails the run, naming its line, and stops the workers held for it (nothing committed)', async () => {
+    const s = scenario('workers_bad_joined', 10_000);
+    expect((await run('producer', ['--file', s.csv, '--loops', '1'], s.env)).code).toBe(0);
+    const joinedFile = path.join(s.dir, `joined/date=${DATE}/all_data_joined.csv`);
+    const lines = fs.readFileSync(joinedFile, 'utf8').split('\n');
+    lines[8000] = '8000,"Neighbor"hood 8000,800000,5';
+    fs.writeFileSync(joinedFile, lines.join('\n'));
+    const c = await run('consumer', [...s.consumerArgs, '--workers', '2'], s.env);
+    expect(c.code).not.toBe(0);
+    expect(c.stderr).toContain('joined-attributes loader failed');
+    expect(c.stderr).toMatch(/all_data_joined\.csv: line 8001: malformed CSV/);
+    const db = openDb(s.db);
+    expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM kafka_offsets').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM joined_attributes').pluck().get()).toBe(0);
+    db.close();
+  });
+
   it('sends non-JSON, wrong-typed, oversized and unmatched messages to the DLQ with reasons, keeping the good ones', async () => {
     const s = scenario('dlq', 10);
     const k = kafka();

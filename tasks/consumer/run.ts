@@ -38,8 +38,11 @@ export interface ConsumerOptions {
   follow: boolean;
   /** End offsets to reach in bounded mode (given by a --workers parent); fetched at start otherwise. */
   endOffsets?: Map<number, PartitionRange>;
-  /** Skip the start-up reload of the date's joined attributes (a --workers parent did it). */
-  skipJoinedReload?: boolean;
+  /**
+   * A --workers parent's loader child (re)loads the date's joined attributes: resolves once they are
+   * in SQLite. Meanwhile the consumer joins its group and holds its first batch.
+   */
+  joinedLoadedElsewhere?: Promise<void>;
   partitionsConsumedConcurrently: number;
   maxBytesPerPartition: number;
   /** Progress line interval (ms) when stderr is not a TTY. */
@@ -120,6 +123,7 @@ class BatchHandler {
   private readonly seekedOnce = new Set<number>();
   private readonly lastKafkaCommit = new Map<number, number>();
   private readonly started = process.hrtime.bigint();
+  private joinedLoaded = false;
 
   constructor(
     private readonly opts: ConsumerOptions,
@@ -127,9 +131,15 @@ class BatchHandler {
     private readonly joined: JoinedIndex,
     /** Bounded mode: the end offsets to reach; undefined in --follow mode. */
     private readonly ends: Map<number, PartitionRange> | undefined,
+    /** The run date's joined attributes are in SQLite: no batch is processed before. */
+    private readonly joinedReady: Promise<void>,
   ) {
     this.summary = emptySummary(opts.follow ? 'follow' : 'bounded', opts.topic, opts.groupId);
     this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+    joinedReady.then(
+      () => (this.joinedLoaded = true),
+      (err: unknown) => this.stop(err instanceof Error ? err : new Error(String(err))),
+    );
   }
 
   /** Kafka clients, set once created (the handler is built first to check for nothing to do). */
@@ -161,6 +171,8 @@ class BatchHandler {
 
   /** kafkajs' eachBatch: a failed batch committed nothing, so the run stops (non-zero) and resumes from SQLite. */
   eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    // Outside the catch, like the heartbeat below.
+    await this.untilJoinedLoaded(payload.heartbeat);
     try {
       await this.handle(payload);
     } catch (err) {
@@ -170,6 +182,17 @@ class BatchHandler {
     // Outside the catch: a rebalance surfaces here and kafkajs itself must handle it (rejoin).
     await payload.heartbeat();
   };
+
+  /**
+   * Holds a batch until the run date's joined attributes are loaded, heartbeating meanwhile: kafkajs sends
+   * heartbeats only between batches, and a member silent for the session timeout is dropped.
+   */
+  private async untilJoinedLoaded(heartbeat: () => Promise<void>): Promise<void> {
+    while (!this.joinedLoaded && !this.fatal) {
+      await Promise.race([this.joinedReady, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      if (!this.joinedLoaded && !this.fatal) await heartbeat();
+    }
+  }
 
   private async handle({ batch, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (this.fatal || !isRunning() || isStale() || batch.messages.length === 0) return;
@@ -334,9 +357,13 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
   await deps.ensureTopic(opts.topic, opts.partitions);
   await deps.ensureTopic(opts.dlqTopic, opts.partitions);
   const joined = new JoinedIndex(store, deps.openJoined, log, deps.openLatestJoined);
-  await joined.ensure(opts.date, !opts.skipJoinedReload);
+  const elsewhere = opts.joinedLoadedElsewhere;
+  if (elsewhere === undefined) await joined.ensure(opts.date, true);
+  const joinedReady = (elsewhere ?? Promise.resolve()).then(() => joined.ensure(opts.date));
+  // Handled by the batch handler once it exists (it waits on it); not an unhandled rejection before.
+  joinedReady.catch(() => undefined);
   const ends = opts.follow ? undefined : (opts.endOffsets ?? (await fetchEndOffsets(kafka, opts.topic)));
-  const handler = new BatchHandler(opts, deps, joined, ends);
+  const handler = new BatchHandler(opts, deps, joined, ends, joinedReady);
   if (handler.isDone()) {
     log.info({ topic: opts.topic }, 'nothing to consume: stored offsets already at the end offsets');
     return handler.finalSummary();

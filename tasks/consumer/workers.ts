@@ -1,6 +1,10 @@
 // --workers N: N consumer processes in one consumer group. kafkajs decodes and the worker parses on
 // one thread, so one process is CPU-bound; processes split the partitions and SQLite (WAL, one
 // immediate transaction per batch, busy_timeout) serialises their commits.
+//
+// The date's joined rows are loaded by a child of the parent while the workers start, connect and
+// join the group (a 250k-row file takes several seconds, and a group of three needs a rebalance or
+// two): a worker holds its first batch until the parent tells it the rows are in SQLite.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -54,19 +58,38 @@ export function combineSummaries(parts: readonly ConsumerSummary[], seconds: num
   return total;
 }
 
+/** The parent's IPC message to its workers: the joined loader child has finished. */
+const JOINED_LOADED = 'joined-loaded';
+
+/** In a worker: resolves when the parent says the date's joined rows are loaded; rejects if it goes away. */
+export function joinedLoadedByParent(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.on('message', (m) => {
+      if (m === JOINED_LOADED) resolve();
+    });
+    process.once('disconnect', () => reject(new Error('the --workers parent went away')));
+  });
+}
+
 /** A child's exit code once it exits; 1 when a signal ended it. */
 function exitCode(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
-/** Runs this CLI again (same flags) as the joined loader child; rejects when it fails. */
-export async function forkJoinedLoader(): Promise<void> {
-  const child = fork(process.argv[1]!, process.argv.slice(2), {
+/**
+ * Runs the bundled CLI (same flags) as the joined loader child; settles with its failure, if any.
+ * In a child: the parse's garbage (a 250k-row file is ~140 MB of CSV) leaves with it instead of
+ * staying in the parent's heap.
+ */
+function forkJoinedLoader(script: string): Promise<Error | undefined> {
+  const child = fork(script, process.argv.slice(2), {
+    execArgv: nodeFlagsWithoutTsx(process.execArgv),
     env: { ...process.env, [WORKER_ENV.loadJoined]: '1', PUSHGATEWAY_URL: '', METRICS_PORT: '0' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  const code = await exitCode(child);
-  if (code !== 0) throw new Error(`the joined-attributes loader failed (exit ${code})`);
+  return exitCode(child).then((code) =>
+    code === 0 ? undefined : new Error(`the joined-attributes loader failed (exit ${code})`),
+  );
 }
 
 /**
@@ -85,13 +108,17 @@ async function workerScript(): Promise<{ file: string; dispose: () => void }> {
 export async function runWorkers(opts: WorkersOptions): Promise<ConsumerSummary> {
   const script = await workerScript();
   try {
-    return await forkWorkers(opts, script.file);
+    return await forkWorkers(opts, script.file, forkJoinedLoader(script.file));
   } finally {
     script.dispose();
   }
 }
 
-async function forkWorkers(opts: WorkersOptions, script: string): Promise<ConsumerSummary> {
+async function forkWorkers(
+  opts: WorkersOptions,
+  script: string,
+  joinedLoaded: Promise<Error | undefined>,
+): Promise<ConsumerSummary> {
   const started = process.hrtime.bigint();
   // Bounded mode: the end offsets are fixed once here, so that every worker stops at the same place.
   const endOffsets = opts.follow
@@ -118,7 +145,18 @@ async function forkWorkers(opts: WorkersOptions, script: string): Promise<Consum
     for (const child of processes) if (child.exitCode === null) child.kill('SIGTERM');
   });
   for (const child of processes) child.on('message', (m) => summaries.push(m as ConsumerSummary));
-  const failed = (await Promise.all(processes.map(exitCode))).filter((code) => code !== 0);
+  // A worker that found nothing to consume may have exited already: only connected ones are told.
+  const loaderError = joinedLoaded.then((err) => {
+    for (const child of processes) {
+      if (err && child.exitCode === null) child.kill('SIGTERM');
+      if (!err && child.connected) child.send(JOINED_LOADED);
+    }
+    return err;
+  });
+  const codes = await Promise.all(processes.map(exitCode));
+  const err = await loaderError;
+  if (err) throw err;
+  const failed = codes.filter((code) => code !== 0);
   if (failed.length > 0)
     throw new Error(
       `${failed.length} of ${opts.workers} consumer workers failed (exit ${failed.join(', ')})`,
