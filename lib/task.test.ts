@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopSignal, taskConfig, taskHelp } from './task.ts';
+import { removeLeftovers, stopSignal, taskConfig, taskHelp } from './task.ts';
 
 describe('taskConfig', () => {
   const saved = { ...process.env };
@@ -46,5 +49,28 @@ describe('taskHelp', () => {
     expect(taskHelp(['RUN_DATE', 'LOG_LEVEL'], 'nothing is replaced')).toBe(
       '\nEnvironment: RUN_DATE, LOG_LEVEL.\nExit code 0 on success; 1 with a one-line error on stderr otherwise (nothing is replaced).',
     );
+  });
+});
+
+describe('removeLeftovers', () => {
+  it('removes the entries of gone processes and of this one, keeping live ones and other names', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leftovers-'));
+    try {
+      // Above Linux's largest pid (2^22): no such process.
+      const gone = 4_194_305;
+      fs.mkdirSync(path.join(dir, `scratch-${gone}-a`));
+      fs.writeFileSync(path.join(dir, `scratch-${gone}-a`, 'bundle.mjs'), 'x');
+      fs.writeFileSync(path.join(dir, `scratch-${process.pid}-b`), 'x');
+      fs.writeFileSync(path.join(dir, `scratch-${process.ppid}-c`), 'x');
+      fs.writeFileSync(path.join(dir, `other-${gone}-d`), 'x');
+      removeLeftovers(dir, 'scratch-');
+      expect(fs.readdirSync(dir).sort()).toEqual([`other-${gone}-d`, `scratch-${process.ppid}-c`]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does nothing when the directory does not exist', () => {
+    expect(() => removeLeftovers(path.join(os.tmpdir(), 'no-such-dir-leftovers'), 'x-')).not.toThrow();
   });
 });

@@ -2,6 +2,8 @@
 // config in one place, one stop signal. Kafka's admin helper is lib/kafka.ts withAdmin; the success
 // gauges and their push are lib/metrics.ts createRunGauges / recordBatchRun.
 import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfig, parseDate, type Config } from './config.ts';
 
 /** Parses the command line (exits with usage on a bad flag) and returns the flags. */
@@ -35,4 +37,30 @@ export function stopSignal(): Promise<void> {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
+}
+
+/** Whether process `pid` exists (EPERM: it does, under another user). */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the entries of `dir` named `<prefix><pid>-...` left by this process or by one that is
+ * gone: scratch files and directories of runs killed (kill -9) before they could remove their own.
+ */
+export function removeLeftovers(dir: string, prefix: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (pid === process.pid || !isAlive(pid)) {
+      fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    }
+  }
 }

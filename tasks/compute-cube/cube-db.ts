@@ -16,7 +16,8 @@ import {
 } from '../../lib/cubes.ts';
 import { ChunkedInsert, quoteIdent } from '../../lib/sqlite.ts';
 import type { CubeSink } from './cube-math.ts';
-import { isAlive, withWriteLock } from './write-lock.ts';
+import { removeLeftovers } from '../../lib/task.ts';
+import { withWriteLock } from './write-lock.ts';
 
 export interface CubeRun {
   runId: string;
@@ -76,14 +77,7 @@ function fsyncFile(file: string): void {
 
 /** Removes build files of earlier runs that died before their rename. */
 function removeStaleTemps(cubeDbPath: string): void {
-  const dir = path.dirname(cubeDbPath);
-  const prefix = `${path.basename(cubeDbPath)}.tmp-`;
-  if (!fs.existsSync(dir)) return;
-  for (const name of fs.readdirSync(dir)) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (pid === process.pid || !isAlive(pid)) fs.rmSync(path.join(dir, name), { force: true });
-  }
+  removeLeftovers(path.dirname(cubeDbPath), `${path.basename(cubeDbPath)}.tmp-`);
 }
 
 /**

@@ -4,21 +4,11 @@
 // the writer's pid, makes a second run wait (bounded) or fail with the holder's pid. A lock left
 // by a dead process (kill -9) is taken over.
 import fs from 'node:fs';
+import { isAlive } from '../../lib/task.ts';
 
 /** Another live run holds the lock past the wait. */
 export class CubeDbBusyError extends Error {
   override name = 'CubeDbBusyError';
-}
-
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { bundleEsm, nodeFlagsWithoutTsx } from '../../lib/esm-bundle.ts';
 import { fetchEndOffsets, type Kafka } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
+import { removeLeftovers } from '../../lib/task.ts';
 import { emptySummary, type ConsumerSummary } from './run.ts';
 
 export const WORKER_ENV = {
@@ -92,14 +93,19 @@ function forkJoinedLoader(script: string): Promise<Error | undefined> {
   );
 }
 
+/** Temporary directories of the workers' bundle: consumer-workers-<parent pid>-XXXXXX. */
+const BUNDLE_DIR_PREFIX = 'consumer-workers-';
+
 /**
  * This CLI as one plain-JavaScript file for the workers, in a temporary directory (removed by
- * `dispose`): a worker started through tsx carries its loader and an esbuild process, ~45 MB each.
+ * `dispose`; those of killed parents at the next start): a worker started through tsx carries its
+ * loader and an esbuild process, ~45 MB each.
  */
 async function workerScript(): Promise<{ file: string; dispose: () => void }> {
   const cli = process.argv[1]!;
   const code = await bundleEsm(cli, `${pathToFileURL(cli).href}.bundle.js`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'consumer-workers-'));
+  removeLeftovers(os.tmpdir(), BUNDLE_DIR_PREFIX);
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${BUNDLE_DIR_PREFIX}${process.pid}-`));
   const file = path.join(dir, 'consumer.mjs');
   writeFileSync(file, code);
   return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
