@@ -11,6 +11,13 @@ export type Transaction<F extends (...args: any[]) => unknown> = Database.Transa
 export interface WritableOptions {
   /** SQLite page cache of this connection, MB (it fills up to this size and stays resident). */
   cacheMb?: number;
+  /** How long a statement waits for another connection's lock before SQLITE_BUSY (default 10 s). */
+  busyTimeoutMs?: number;
+}
+
+/** The error SQLite gives when another connection held the lock for the whole busy timeout. */
+export function isBusy(err: unknown): boolean {
+  return err instanceof Database.SqliteError && err.code === 'SQLITE_BUSY';
 }
 
 /**
@@ -23,7 +30,7 @@ export function openWritable(file: string, options: WritableOptions = {}): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 10000');
+  db.pragma(`busy_timeout = ${Math.round(options.busyTimeoutMs ?? 10_000)}`);
   db.pragma('temp_store = FILE');
   db.pragma(`cache_size = ${-Math.round((options.cacheMb ?? 64) * 1024)}`);
   return db;

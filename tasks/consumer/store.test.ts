@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventStore, parseJoinedHeader, type StoredEvent } from './store.ts';
+import { COMMIT_LOCK_ATTEMPTS, EventStore, parseJoinedHeader, type StoredEvent } from './store.ts';
 
 let dir: string;
 let store: EventStore;
@@ -248,5 +249,61 @@ describe('parseJoinedHeader', () => {
     expect(() => parseJoinedHeader('2026-11-28', ['id', 'a', 'a'])).toThrow(/duplicate column/);
     expect(() => parseJoinedHeader('2026-11-28', ['id', 'date'])).toThrow(/"date" is not a usable/);
     expect(() => parseJoinedHeader('2026-11-28', ['id', 'Income Total'])).toThrow(/not a usable/);
+  });
+});
+
+describe('EventStore commit under write-lock contention', () => {
+  /** Another process holding the write lock of `file` for `ms`; resolves once it holds it. */
+  async function holdWriteLock(file: string, ms: number): Promise<{ done: Promise<void> }> {
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(${JSON.stringify(file)});
+         db.exec('BEGIN IMMEDIATE'); process.stdout.write('held\\n');
+         setTimeout(() => { db.exec('COMMIT'); db.close(); }, ${ms});`,
+      ],
+      { cwd: path.resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    return { done: new Promise((resolve) => child.on('exit', () => resolve())) };
+  }
+
+  it('waits through busy timeouts while another writer holds the lock, then commits', async () => {
+    const file = path.join(dir, 'busy.db');
+    const busy = new EventStore(file, { busyTimeoutMs: 100 });
+    try {
+      const holder = await holdWriteLock(file, 250);
+      const started = Date.now();
+      const r = busy.commitBatchWithOffsets({
+        ...{ groupId: 'g', topic: 't', partition: 0, expectedOffset: null, nextOffset: 1 },
+        ...{ events: [ev('a', 1, 1, 0, 0)], deadLetters: [] },
+      });
+      expect(r).toEqual({ committed: true, inserted: 1, duplicates: 0 });
+      // More than one busy timeout went by: it retried instead of failing.
+      expect(Date.now() - started).toBeGreaterThan(100);
+      await holder.done;
+    } finally {
+      busy.close();
+    }
+  });
+
+  it(`fails with SQLITE_BUSY after ${COMMIT_LOCK_ATTEMPTS} busy timeouts, having written nothing`, async () => {
+    const file = path.join(dir, 'busy.db');
+    const busy = new EventStore(file, { busyTimeoutMs: 50 });
+    try {
+      const holder = await holdWriteLock(file, 50 * COMMIT_LOCK_ATTEMPTS + 1500);
+      expect(() =>
+        busy.commitBatchWithOffsets({
+          ...{ groupId: 'g', topic: 't', partition: 0, expectedOffset: null, nextOffset: 1 },
+          ...{ events: [ev('a', 1, 1, 0, 0)], deadLetters: [] },
+        }),
+      ).toThrow(/database is locked/);
+      await holder.done;
+      expect(busy.storedOffset('g', 't', 0)).toBeNull();
+      expect(busy.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
+    } finally {
+      busy.close();
+    }
   });
 });

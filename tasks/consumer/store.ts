@@ -3,12 +3,14 @@
 // live here, in the same transaction as the rows: that is what makes the consumer exactly-once.
 import {
   ChunkedInsert,
+  isBusy,
   MAX_PARAMS,
   openWritable,
   quoteIdent,
   type ChunkedInsertSpec,
   type Db,
   type Transaction,
+  type WritableOptions,
 } from '../../lib/sqlite.ts';
 import type { PopulationEvent, RejectReason } from './message.ts';
 
@@ -44,6 +46,9 @@ export interface BatchCommit {
 export type CommitResult =
   | { committed: true; inserted: number; duplicates: number }
   | { committed: false; storedOffset: number | null };
+
+/** Busy timeouts a batch commit waits for the write lock before it fails (each 10 s by default). */
+export const COMMIT_LOCK_ATTEMPTS = 6;
 
 /** Joined columns that the event side already provides under the same name. */
 const KEY_JOINED_COLUMNS = new Set(['date', 'id', 'neighborhood']);
@@ -260,7 +265,7 @@ export class EventStore {
   private readonly commitTx: Transaction<(batch: BatchCommit) => { inserted: number; duplicates: number }>;
 
   /** `cacheMb`: this connection's SQLite page cache (see the consumer's --max-memory). */
-  constructor(file: string, options: { cacheMb?: number } = {}) {
+  constructor(file: string, options: WritableOptions = {}) {
     this.db = openWritable(file, options);
     // A 64 MB WAL between automatic checkpoints (SQLite's default is 4 MB): each batch appends a few
     // MB, so the default would checkpoint (copy to the db file + fsync) almost every commit; pages
@@ -343,17 +348,23 @@ export class EventStore {
    * front avoids a read-to-write upgrade deadlock).
    */
   commitBatchWithOffsets(batch: BatchCommit): CommitResult {
-    try {
-      const r = this.commitTx.immediate(batch);
-      return { committed: true, ...r };
-    } catch (err) {
-      if (err instanceof StaleBatchError) {
-        return {
-          committed: false,
-          storedOffset: this.storedOffset(batch.groupId, batch.topic, batch.partition),
-        };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = this.commitTx.immediate(batch);
+        return { committed: true, ...r };
+      } catch (err) {
+        if (err instanceof StaleBatchError) {
+          return {
+            committed: false,
+            storedOffset: this.storedOffset(batch.groupId, batch.topic, batch.partition),
+          };
+        }
+        // BEGIN IMMEDIATE found the write lock taken for a whole busy timeout, so nothing was
+        // written: SQLite's busy handler is not fair (a waiter sleeps while other writers take the
+        // lock in turn), and under load one of N workers can lose that long. Contention, not failure.
+        if (isBusy(err) && attempt < COMMIT_LOCK_ATTEMPTS) continue;
+        throw err;
       }
-      throw err;
     }
   }
 
