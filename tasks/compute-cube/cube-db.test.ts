@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CUBES } from '../../lib/cubes.ts';
 import { buildCubes, replayCubes } from '../../test/fixtures/cube-reference.ts';
 import type { NeighborhoodFacts } from './cube-math.ts';
-import { writeCubeDb, type CubeRun } from './cube-db.ts';
+import { CUBE_RUNS_KEPT_PER_DATE, writeCubeDb, type CubeRun } from './cube-db.ts';
 
 const counts = (v: number) => ({ total: 4 * v, private: v, public: v, both: v, uninsured: v });
 function facts(n: number, scale: number): NeighborhoodFacts[] {
@@ -70,6 +70,45 @@ describe('writeCubeDb', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
     db.close();
     expect(fs.readdirSync(path.dirname(file))).toEqual(['cube_analytics.db']);
+  });
+
+  it(`keeps the newest ${CUBE_RUNS_KEPT_PER_DATE} runs of each date in cube_runs`, () => {
+    const file = tmpDb();
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 1))), run('2026-01-01'));
+    // As if many --follow builds had run: 1,100 older runs of 2026-01-01, 5 of 2026-01-02.
+    const db = new Database(file);
+    const insert = db.prepare(
+      `INSERT INTO cube_runs (run_id, date, built_at, rows_in, neighborhoods, unknown_income, rows_out, duration_ms, source)
+       VALUES (?, ?, ?, 5, 5, 0, 66, 1, 'test')`,
+    );
+    const at = (i: number) => new Date(Date.UTC(2025, 0, 1) + i * 30_000).toISOString();
+    db.transaction(() => {
+      for (let i = 0; i < 1100; i++) insert.run(`old-${i}`, '2026-01-01', at(i));
+      for (let i = 0; i < 5; i++) insert.run(`other-${i}`, '2026-01-02', at(i));
+    })();
+    db.close();
+    const runsOf = () => {
+      const d = new Database(file, { readonly: true });
+      const rows = d.prepare('SELECT date, run_id FROM cube_runs ORDER BY built_at').all() as {
+        date: string;
+        run_id: string;
+      }[];
+      d.close();
+      return (date: string) => rows.filter((r) => r.date === date).map((r) => r.run_id);
+    };
+
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-02', facts(5, 2))), run('2026-01-02'));
+    let runs = runsOf();
+    expect(runs('2026-01-01')).toHaveLength(CUBE_RUNS_KEPT_PER_DATE);
+    expect(runs('2026-01-01')).not.toContain('old-0');
+    expect(runs('2026-01-02')).toHaveLength(6);
+
+    const again = run('2026-01-01');
+    writeCubeDb(file, replayCubes(buildCubes('2026-01-01', facts(5, 3))), again);
+    runs = runsOf();
+    expect(runs('2026-01-01')).toHaveLength(CUBE_RUNS_KEPT_PER_DATE);
+    expect(runs('2026-01-01').at(-1)).toBe(again.runId);
+    expect(runs('2026-01-02')).toHaveLength(6);
   });
 
   it('upgrades a file written before a column existed: old dates kept, the new column NULL', () => {

@@ -185,6 +185,12 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * Runs kept per date in cube_runs, the newest: a --follow build every 30 s would otherwise add
+ * 2,880 rows a day, each copied into every later build. 1,000 is about 8 hours of such builds.
+ */
+export const CUBE_RUNS_KEPT_PER_DATE = 1000;
+
 /** Copies every other date's rows from the current file; columns added to the catalogue since stay NULL. */
 function copyOtherDates(db: Database.Database, cubeDbPath: string, date: string): number {
   db.prepare('ATTACH DATABASE ? AS prev').run(cubeDbPath);
@@ -217,9 +223,12 @@ function copyTables(db: Database.Database, date: string): number {
       .filter((c) => oldRuns.has(c))
       .map(quote)
       .join(', ');
-    db.exec(
-      `INSERT OR IGNORE INTO main.${CUBE_RUNS_TABLE} (${cols}) SELECT ${cols} FROM prev.${CUBE_RUNS_TABLE}`,
-    );
+    // The newest runs of each date, one fewer for the date being built (its run row comes next).
+    db.prepare(
+      `INSERT OR IGNORE INTO main.${CUBE_RUNS_TABLE} (${cols}) SELECT ${cols} FROM (
+         SELECT *, row_number() OVER (PARTITION BY date ORDER BY built_at DESC) AS newest
+         FROM prev.${CUBE_RUNS_TABLE}) WHERE newest <= ? - (date = ?)`,
+    ).run(CUBE_RUNS_KEPT_PER_DATE, date);
   }
   return copied;
 }
