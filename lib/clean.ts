@@ -116,10 +116,10 @@ function scanDecimal(raw: string, start: number, end: number): boolean {
 let trimStart = 0;
 let trimEnd = 0;
 
-/** true when raw (trimmed) is empty or an ACS marker. Sets trimStart/trimEnd otherwise. */
-function isUnknownCell(raw: string): boolean {
-  let start = 0;
-  let end = raw.length;
+/** true when raw[from, to) (trimmed) is empty or an ACS marker. Sets trimStart/trimEnd otherwise. */
+function isUnknownCell(raw: string, from: number, to: number): boolean {
+  let start = from;
+  let end = to;
   while (start < end && isSpace(raw.charCodeAt(start))) start++;
   while (end > start && isSpace(raw.charCodeAt(end - 1))) end--;
   if (start === end) return true;
@@ -152,7 +152,12 @@ function numericReason(text: string, what: 'count' | 'margin'): CellRejection {
  * and integral decimals (`2558.0`); markers and empty cells are null (unknown, never 0).
  */
 export function cleanAcsNumber(raw: string): CleanResult {
-  if (isUnknownCell(raw)) return null;
+  return cleanAcsNumberIn(raw, 0, raw.length);
+}
+
+/** cleanAcsNumber of the cell text[from, to), without cutting it out of a record's line. */
+export function cleanAcsNumberIn(raw: string, from: number, to: number): CleanResult {
+  if (isUnknownCell(raw, from, to)) return null;
   const start = trimStart;
   const end = trimEnd;
   if (!scanDecimal(raw, start, end)) {
@@ -174,7 +179,12 @@ export function cleanAcsNumber(raw: string): CleanResult {
  * tolerance for whitespace, separators and markers as `cleanAcsNumber`.
  */
 export function cleanAcsMargin(raw: string): CleanResult {
-  if (isUnknownCell(raw)) return null;
+  return cleanAcsMarginIn(raw, 0, raw.length);
+}
+
+/** cleanAcsMargin of the cell text[from, to). */
+export function cleanAcsMarginIn(raw: string, from: number, to: number): CleanResult {
+  if (isUnknownCell(raw, from, to)) return null;
   const start = trimStart;
   const end = trimEnd;
   if (!scanDecimal(raw, start, end)) {
@@ -200,9 +210,21 @@ export function cleanerForHeader(header: string): (raw: string) => CleanResult {
   return header.startsWith('Margin of Error;') ? cleanAcsMargin : cleanAcsNumber;
 }
 
+/** The rule for a published column, on a cell text[from, to) (see cleanerForHeader). */
+export function rangeCleanerForHeader(
+  header: string,
+): (text: string, from: number, to: number) => CleanResult {
+  return header.startsWith('Margin of Error;') ? cleanAcsMarginIn : cleanAcsNumberIn;
+}
+
 /** The row key: a positive integer. Rejections name the Id so a reject line explains itself. */
 export function cleanId(raw: string): number | CellRejection {
-  if (isUnknownCell(raw)) return reject('missing Id');
+  return cleanIdIn(raw, 0, raw.length);
+}
+
+/** cleanId of the cell text[from, to). */
+export function cleanIdIn(raw: string, from: number, to: number): number | CellRejection {
+  if (isUnknownCell(raw, from, to)) return reject('missing Id');
   const start = trimStart;
   const end = trimEnd;
   if (!scanDecimal(raw, start, end) || scanFractionNonZero || scanHasComma) {
@@ -215,8 +237,13 @@ export function cleanId(raw: string): number | CellRejection {
 
 /** A neighborhood name: trimmed, inner whitespace runs collapsed to one space; empty is rejected. */
 export function cleanNeighborhood(raw: string): string | CellRejection {
-  let start = 0;
-  let end = raw.length;
+  return cleanNeighborhoodIn(raw, 0, raw.length);
+}
+
+/** cleanNeighborhood of the cell text[from, to). */
+export function cleanNeighborhoodIn(raw: string, from: number, to: number): string | CellRejection {
+  let start = from;
+  let end = to;
   while (start < end && isSpace(raw.charCodeAt(start))) start++;
   while (end > start && isSpace(raw.charCodeAt(end - 1))) end--;
   if (start === end) return reject('missing Neighborhood');

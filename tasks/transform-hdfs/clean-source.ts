@@ -7,9 +7,8 @@
 //   One garbled cell should not drop the other 131 known values of a neighborhood from every cube,
 //   and NULL is the truthful value of a cell we cannot read;
 // - ACS markers and empty cells are NULL without a reject line: they are how ACS says "unknown".
-import { cleanId, cleanNeighborhood, cleanerForHeader, type CleanResult } from '../../lib/clean.ts';
-import type { CsvRecord } from '../../lib/csv.ts';
-import { formatCsvLine } from '../../lib/csv.ts';
+import { cleanIdIn, cleanNeighborhoodIn, rangeCleanerForHeader, type CleanResult } from '../../lib/clean.ts';
+import { UnquotedRecord, formatCsvLine, type CsvRecord } from '../../lib/csv.ts';
 import { columnMapping, headerOf, type SourceName, type SourceSchema } from '../../lib/sources.ts';
 
 export type Cell = number | null;
@@ -65,63 +64,123 @@ export function rawOf(fields: readonly string[]): string {
   return truncateRaw(formatCsvLine(fields).slice(0, -1));
 }
 
+/**
+ * Where the Id or the Neighborhood cell of a record is, as text[start, end): in a line read in place
+ * (UnquotedRecord) or in its own field string. Set by `locate`; module-level scratch, as in
+ * lib/clean.ts, so that no cell is cut into a string of its own and nothing is allocated for it.
+ */
+let cellText = '';
+let cellStart = 0;
+let cellEnd = 0;
+
+function locate(record: CsvRecord, inPlace: boolean, k: number): void {
+  if (inPlace) {
+    const located = record as UnquotedRecord;
+    cellText = located.text;
+    cellStart = located.fieldStart(k);
+    cellEnd = located.fieldEnd(k);
+  } else {
+    cellText = record.fields[k] as string;
+    cellStart = 0;
+    cellEnd = cellText.length;
+  }
+}
+
+type CellCleaner = (text: string, start: number, end: number) => CleanResult;
+
 export class SourceCleaner {
   readonly header: string[];
   readonly columns: string[];
-  private readonly cleaners: ((raw: string) => CleanResult)[];
+  private readonly cleaners: CellCleaner[];
 
   constructor(readonly schema: SourceSchema) {
     this.header = headerOf(schema);
     const mapping = columnMapping(schema);
     this.columns = mapping.map((m) => m.column);
-    this.cleaners = mapping.map((m) => cleanerForHeader(m.header));
+    this.cleaners = mapping.map((m) => rangeCleanerForHeader(m.header));
   }
 
   /** The clean row, or null when the record is rejected; every reject goes to `reject`. */
   clean(record: CsvRecord, reject: (r: Reject) => void): CleanRow | null {
     const source = this.schema.name;
-    const fields = record.fields;
     const line = record.line;
-    const rawId = (fields[1] ?? '').trim().slice(0, 40);
     if (record.error !== undefined) {
       const code: RejectCode = record.error.startsWith('expected ') ? 'column_count' : 'malformed_row';
-      reject({ source, line, id: rawId, code, detail: record.error, raw: rawOf(fields) });
+      reject({ source, line, id: rawIdOf(record), code, detail: record.error, raw: rawOf(record.fields) });
       return null;
     }
-    const id = cleanId(fields[1] as string);
+    const inPlace = record instanceof UnquotedRecord && record.inPlace;
+    locate(record, inPlace, 1);
+    const id = cleanIdIn(cellText, cellStart, cellEnd);
     if (typeof id !== 'number') {
-      reject({ source, line, id: rawId, code: 'bad_key', detail: id.reason, raw: rawOf(fields) });
+      reject({
+        source,
+        line,
+        id: rawIdOf(record),
+        code: 'bad_key',
+        detail: id.reason,
+        raw: rawOf(record.fields),
+      });
       return null;
     }
-    const neighborhood = cleanNeighborhood(fields[0] as string);
+    locate(record, inPlace, 0);
+    const neighborhood = cleanNeighborhoodIn(cellText, cellStart, cellEnd);
     if (typeof neighborhood !== 'string' || neighborhood.length > MAX_NEIGHBORHOOD_CHARS) {
       const detail =
         typeof neighborhood === 'string'
           ? `Neighborhood longer than ${MAX_NEIGHBORHOOD_CHARS} characters`
           : neighborhood.reason;
-      reject({ source, line, id: String(id), code: 'bad_neighborhood', detail, raw: rawOf(fields) });
+      reject({ source, line, id: String(id), code: 'bad_neighborhood', detail, raw: rawOf(record.fields) });
       return null;
     }
-    const cleaners = this.cleaners;
-    const n = cleaners.length;
-    const values = new Array<Cell>(n);
-    for (let i = 0; i < n; i++) {
-      const raw = fields[i + 2] as string;
-      const result = (cleaners[i] as (raw: string) => CleanResult)(raw);
-      if (typeof result === 'object' && result !== null) {
-        values[i] = null;
-        reject({
-          source,
-          line,
-          id: String(id),
-          code: 'bad_cell',
-          detail: `${this.columns[i]}: ${result.reason}; kept as NULL`,
-          raw: truncateRaw(raw),
-        });
-      } else {
-        values[i] = result;
+    const values = new Array<Cell>(this.cleaners.length);
+    const row: CleanRow = { id, neighborhood, values, line };
+    if (inPlace) {
+      // Cells follow each other in the line: each starts one past the previous one's end.
+      const located = record as UnquotedRecord;
+      let start = located.fieldStart(2);
+      for (let i = 0; i < values.length; i++) {
+        const end = located.fieldEnd(i + 2);
+        this.cell(row, i, located.text, start, end, reject);
+        start = end + 1;
+      }
+    } else {
+      const fields = record.fields;
+      for (let i = 0; i < values.length; i++) {
+        const field = fields[i + 2] as string;
+        this.cell(row, i, field, 0, field.length, reject);
       }
     }
-    return { id, neighborhood, values, line };
+    return row;
   }
+
+  /** Cleans value i of `row` from text[start, end); a bad cell is NULL, with a `bad_cell` reject. */
+  private cell(
+    row: CleanRow,
+    i: number,
+    text: string,
+    start: number,
+    end: number,
+    reject: (r: Reject) => void,
+  ): void {
+    const result = (this.cleaners[i] as CellCleaner)(text, start, end);
+    if (typeof result !== 'object' || result === null) {
+      row.values[i] = result;
+      return;
+    }
+    row.values[i] = null;
+    reject({
+      source: this.schema.name,
+      line: row.line,
+      id: String(row.id),
+      code: 'bad_cell',
+      detail: `${this.columns[i]}: ${result.reason}; kept as NULL`,
+      raw: truncateRaw(text.slice(start, end)),
+    });
+  }
+}
+
+/** The Id as a reject line shows it: the raw field, trimmed, at most 40 characters. */
+function rawIdOf(record: CsvRecord): string {
+  return (record.fields[1] ?? '').trim().slice(0, 40);
 }

@@ -22,6 +22,9 @@ import type { TransformMetrics } from './metrics.ts';
 /** Longest CSV record read: a 10 MB cell is still a record (its cell is rejected), not a failure. */
 export const MAX_RECORD_CHARS = 16 << 20;
 
+/** How the sources are read: the cleaners work on unquoted lines in place (lib/csv.ts UnquotedRecord). */
+export const READ_OPTIONS = { maxRecordChars: MAX_RECORD_CHARS, lazyFields: true } as const;
+
 export interface TransformOptions {
   date: string;
   rawDir: string;
@@ -112,7 +115,7 @@ function openInputs(
   const open = (source: AttributeSource): AsyncIterable<CsvRecord[]> => {
     const stream = hdfs.readStream(inputs[source].path).pipe(byteCounter((n) => (progress.bytesRead += n)));
     return readCsvBatchesWithHeader(stream, headerOf(SOURCES[source]), SOURCES[source].file, {
-      maxRecordChars: MAX_RECORD_CHARS,
+      ...READ_OPTIONS,
       onHeader: ({ extra }) => {
         if (extra.length === 0) return;
         ignored[source] = extra;
