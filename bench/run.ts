@@ -53,6 +53,11 @@ const program = new Command('bench')
     positiveInt,
   )
   .option(
+    '--live-interval <duration>',
+    "live stage: the producer's --interval (as npm run live; 0 resends as fast as it can, an overload)",
+    '10s',
+  )
+  .option(
     '--only <stages>',
     `comma-separated subset of ${STAGES.join(',')} (dependencies still run)`,
     stageList,
@@ -79,6 +84,7 @@ async function main(): Promise<number> {
     apiSeconds?: number;
     apiConnections: number;
     liveSeconds?: number;
+    liveInterval: string;
     only?: Stage[];
     profile?: Stage[];
     keepTopics?: boolean;
@@ -151,7 +157,9 @@ async function main(): Promise<number> {
     }
     if (wanted.has('live')) {
       // Last: the three followers compete with nothing else the bench runs.
-      const live = await attempt('live', () => benchLive(ctx, o.liveSeconds ?? (quick ? 90 : 180)));
+      const live = await attempt('live', () =>
+        benchLive(ctx, o.liveSeconds ?? (quick ? 90 : 180), o.liveInterval),
+      );
       if (live) results.push(live);
     }
   }
