@@ -51,9 +51,9 @@ const program = new Command('producer')
   .option('--follow', 'resend the file forever, one loop per --interval, until SIGTERM/SIGINT')
   .option('--interval <duration>', 'time between loop starts in --follow mode (10s, 500ms, 2m)', '10s')
   .option('--topic <name>', 'topic (env KAFKA_TOPIC)')
-  // Small batches: kafkajs groups a batch by partition in quadratic time (each message copies the
-  // partition's array so far), which dominated 20,000-message batches.
-  .option('--batch-size <n>', 'messages per sendBatch call (per sender)', positiveInt, 1_000)
+  // A batch stays alive in a sender's 8 MB young generation until acknowledged: 400 used ~9 % less
+  // CPU than 1,000 at the same speed, and 2,000-3,000 were slower.
+  .option('--batch-size <n>', 'messages per sendBatch call (per sender)', positiveInt, 400)
   .addOption(
     new Option('--compression <codec>', 'message compression').choices(['none', 'gzip']).default('gzip'),
   )

@@ -3,6 +3,7 @@
 // and builds, encodes and compresses it on the calling thread, so one producer leaves the CPU and
 // the broker idle in turns; N senders keep N requests in the works at once, while each key still
 // leaves from a single producer, in order.
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../lib/config.ts';
 import { BrokerUnavailableError } from '../../lib/kafka.ts';
@@ -75,12 +76,16 @@ const noRows = (): PackedRows => ({
   rowNumbers: new Int32Array(0),
 });
 
+/** Preloaded in every sender thread: kafkajs' grouping by partition in linear time (see the file). */
+const LINEAR_GROUPING = fileURLToPath(new URL('../../lib/kafkajs-linear-grouping.cjs', import.meta.url));
+
 /**
  * The parent's node flags minus its module loaders (`--import tsx`): the threads run a plain
  * JavaScript bundle (sender-entry.ts), and a loader in each would cost what that bundle saves.
+ * Plus the linear-grouping preload.
  */
 function workerExecArgv(): string[] {
-  const argv: string[] = [];
+  const argv: string[] = ['--require', LINEAR_GROUPING];
   const flags = process.execArgv;
   for (let i = 0; i < flags.length; i++) {
     const flag = flags[i]!;
