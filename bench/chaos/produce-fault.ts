@@ -30,7 +30,7 @@ export const PRODUCE_FAULT_TITLES: Record<ProduceFault, string> = {
 };
 
 // The producer's default --batch-size, passed explicitly: acknowledgements advance by whole batches.
-const PRODUCER_BATCH = 1_000;
+const PRODUCER_BATCH = 400;
 
 /** Starts the producer on a topic created beforehand, and waits until `target` messages are acknowledged. */
 async function produceUntil(ctx: ChaosContext, topic: string, label: string, args: string[], target: number) {
