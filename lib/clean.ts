@@ -205,16 +205,19 @@ export function cleanAcsMarginIn(raw: string, from: number, to: number): CleanRe
   return Number(scanHasComma ? text.replaceAll(',', '') : text);
 }
 
-/** The rule for a published column: margins are reals, everything else an integer estimate. */
+/** Margins of error are reals; every other published column is an integer estimate. */
+const isMarginHeader = (header: string) => header.startsWith('Margin of Error;');
+
+/** The rule for a published column. */
 export function cleanerForHeader(header: string): (raw: string) => CleanResult {
-  return header.startsWith('Margin of Error;') ? cleanAcsMargin : cleanAcsNumber;
+  return isMarginHeader(header) ? cleanAcsMargin : cleanAcsNumber;
 }
 
 /** The rule for a published column, on a cell text[from, to) (see cleanerForHeader). */
 export function rangeCleanerForHeader(
   header: string,
 ): (text: string, from: number, to: number) => CleanResult {
-  return header.startsWith('Margin of Error;') ? cleanAcsMarginIn : cleanAcsNumberIn;
+  return isMarginHeader(header) ? cleanAcsMarginIn : cleanAcsNumberIn;
 }
 
 /** The row key: a positive integer. Rejections name the Id so a reject line explains itself. */
