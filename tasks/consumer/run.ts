@@ -357,11 +357,15 @@ export async function runConsumer(opts: ConsumerOptions, deps: ConsumerDeps): Pr
   await deps.ensureTopic(opts.topic, opts.partitions);
   await deps.ensureTopic(opts.dlqTopic, opts.partitions);
   const joined = new JoinedIndex(store, deps.openJoined, log, deps.openLatestJoined);
+  // Alone, the consumer (re)loads the date's joined rows before anything else; a worker reads them
+  // once its parent's loader child has stored them.
   const elsewhere = opts.joinedLoadedElsewhere;
-  if (elsewhere === undefined) await joined.ensure(opts.date, true);
-  const joinedReady = (elsewhere ?? Promise.resolve()).then(() => joined.ensure(opts.date));
+  const joinedReady = elsewhere
+    ? elsewhere.then(() => joined.ensure(opts.date))
+    : joined.ensure(opts.date, true);
   // Handled by the batch handler once it exists (it waits on it); not an unhandled rejection before.
   joinedReady.catch(() => undefined);
+  if (!elsewhere) await joinedReady;
   const ends = opts.follow ? undefined : (opts.endOffsets ?? (await fetchEndOffsets(kafka, opts.topic)));
   const handler = new BatchHandler(opts, deps, joined, ends, joinedReady);
   if (handler.isDone()) {
