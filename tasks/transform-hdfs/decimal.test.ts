@@ -38,6 +38,22 @@ describe('decimalScale / writeFixed', () => {
     expect(encode(0.000001)).toBe('0.000001');
   });
 
+  it('with k = 0 writes the integer as String(m) does, no point (integers from 2^31 to 10^15)', () => {
+    const buf = Buffer.alloc(32);
+    const ints = [
+      0,
+      7,
+      10,
+      2 ** 31,
+      2 ** 31 + 9,
+      1e12,
+      999_999_999_999_999,
+      ...[...lcg(3, 1000)].map((u) => Math.floor(u * 1e15)),
+    ];
+    const wrong = ints.filter((m) => buf.toString('latin1', 0, writeFixed(buf, 0, m, 0)) !== String(m));
+    expect(wrong).toEqual([]);
+  });
+
   it('writes what String(v) writes, for decimals of every length and scale', () => {
     const wrong: string[] = [];
     let short = 0;

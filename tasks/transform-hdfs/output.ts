@@ -58,14 +58,7 @@ export class JoinedRowEncoder {
       return;
     }
     if (Number.isInteger(v) && v >= 0 && v < 1e15) {
-      let digits = 0;
-      for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
-      let x = v;
-      for (let i = this.pos + digits - 1; i >= this.pos; i--) {
-        buf[i] = 48 + (x % 10);
-        x = Math.floor(x / 10);
-      }
-      this.pos += digits;
+      this.pos = writeFixed(buf, this.pos, v, 0);
       return;
     }
     const scale = decimalScale(v);
@@ -105,12 +98,12 @@ export class JoinedRowEncoder {
 
 /**
  * Writes the integer m (< 10^15) with a decimal point k digits from the right (`0.` first when m <
- * 10^k) at buf[pos], right to left; returns the position after it.
+ * 10^k; no point when k is 0) at buf[pos], right to left; returns the position after it.
  */
 export function writeFixed(buf: Buffer, pos: number, m: number, k: number): number {
   let digits = 1;
   for (let x = m; x >= 10; x = Math.floor(x / 10)) digits++;
-  const end = pos + (digits > k ? digits : k + 1) + 1;
+  const end = pos + (k === 0 ? digits : (digits > k ? digits : k + 1) + 1);
   let i = end - 1;
   let x = m;
   for (let f = 0; f < k; f++) {
@@ -118,7 +111,7 @@ export function writeFixed(buf: Buffer, pos: number, m: number, k: number): numb
     buf[i--] = 48 + x - q * 10;
     x = q;
   }
-  buf[i--] = 46; // '.'
+  if (k > 0) buf[i--] = 46; // '.'
   do {
     const q = Math.floor(x / 10);
     buf[i--] = 48 + x - q * 10;
